@@ -1,0 +1,1 @@
+"""Development tools that ship with the bundle (the local Sentry stand-in)."""
