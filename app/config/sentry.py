@@ -1,0 +1,211 @@
+"""Sentry set-up: the options passed to `sentry_sdk.init`, the sampler and the transport.
+
+The defaults are the values of the Sentry setup this project follows
+(traces and profiles sampled at 1.0, DjangoIntegration with url-style transaction
+names, middleware spans on, signal and cache spans off); each can be changed
+through the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import environ
+from sentry_sdk.envelope import Envelope
+from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.transport import HttpTransport, Transport
+from sentry_sdk.utils import BadDsn, Dsn
+
+from config.env import ConfigError, read_positive_int, read_rate, read_str
+
+HEALTH_PATH = "/healthz"
+
+log = logging.getLogger("config.sentry")
+
+# Equivalent of `send_default_pii=False` (the SDK deprecates that flag in favour of
+# `data_collection`): no user identity, no IP, cookies/headers/query strings with
+# sensitive keys replaced by "[Filtered]" (SDK denylist plus the forwarding headers
+# that carry client IPs), no SQL parameters, and local variables filtered by the
+# same denylist the old event scrubber used.
+_PII_TERMS = ["forwarded", "-ip", "remote-", "via", "-user"]
+DATA_COLLECTION: dict[str, Any] = {
+    "user_info": False,
+    "cookies": {"mode": "denylist", "terms": _PII_TERMS},
+    "http_headers": {"request": {"mode": "denylist", "terms": _PII_TERMS}},
+    "http_bodies": [],
+    "url_query_params": {"mode": "denylist", "terms": _PII_TERMS},
+    "graphql": {"document": False, "variables": False},
+    "gen_ai": {"inputs": False, "outputs": False},
+    "database_query_data": False,
+    "queues": False,
+    "stack_frame_variables": {"mode": "denylist"},
+}
+
+
+def read_dsn(env: environ.Env) -> tuple[str, str] | None:
+    """The DSN and the variable it came from; `SENTRY_DSN` wins over the legacy `DSN`."""
+    for name in ("SENTRY_DSN", "DSN"):
+        value = read_str(env, name)
+        if value is not None:
+            _validate_dsn(name, value)
+            return name, value
+    return None
+
+
+def _validate_dsn(name: str, value: str) -> None:
+    try:
+        Dsn(value)
+    except (BadDsn, ValueError) as exc:
+        # BadDsn's reasons name a part (scheme, key, project), never the key itself.
+        reason = str(exc) if isinstance(exc, BadDsn) else "invalid port"
+        raise ConfigError(
+            f"{name} is not a valid Sentry DSN ({reason}); "
+            "expected http(s)://<public_key>@<host>/<project_id>"
+        ) from None
+
+
+def make_traces_sampler(rate: float) -> Callable[[dict[str, Any]], float]:
+    """Sample every request at `rate`, except the health check, which is never traced.
+
+    A sampling decision inherited from an upstream service wins, as it does in the SDK
+    when no sampler is set.
+    """
+
+    def traces_sampler(sampling_context: dict[str, Any]) -> float:
+        environ_ = sampling_context.get("wsgi_environ") or {}
+        if environ_.get("PATH_INFO") == HEALTH_PATH:
+            return 0.0
+        parent = sampling_context.get("parent_sampled")
+        if parent is not None:
+            return float(parent)
+        return rate
+
+    return traces_sampler
+
+
+def init_options(env: environ.Env) -> dict[str, Any] | None:
+    """Keyword arguments for `sentry_sdk.init`, or None when no DSN is set (Sentry off)."""
+    # Every variable is validated even when Sentry is off, so a typo shows up at once.
+    traces_rate = read_rate(env, "SENTRY_TRACES_SAMPLE_RATE", 1.0)
+    profiles_rate = read_rate(env, "SENTRY_PROFILES_SAMPLE_RATE", 1.0)
+    queue_size = read_positive_int(env, "SENTRY_TRANSPORT_QUEUE_SIZE", 100)
+    environment = read_str(env, "SENTRY_ENVIRONMENT", "production")
+    release = read_str(env, "SENTRY_RELEASE")
+    dsn = read_dsn(env)
+    if dsn is None:
+        return None
+    return {
+        "dsn": dsn[1],
+        "environment": environment,
+        "release": release,
+        # `enable_tracing=True` is deprecated: a traces_sample_rate turns tracing on.
+        "traces_sample_rate": traces_rate,
+        "traces_sampler": make_traces_sampler(traces_rate),
+        # `profiles_sample_rate` (one profile per transaction) is deprecated; continuous
+        # profiling in "trace" lifecycle profiles exactly while sampled transactions run.
+        "profile_session_sample_rate": profiles_rate,
+        "profile_lifecycle": "trace",
+        "data_collection": DATA_COLLECTION,
+        "integrations": [
+            DjangoIntegration(
+                transaction_style="url",
+                middleware_spans=True,
+                signals_spans=False,
+                cache_spans=False,
+            )
+        ],
+        "transport": PriorityTransport,
+        "transport_queue_size": queue_size,
+        "shutdown_timeout": 5,
+    }
+
+
+def _is_error_envelope(envelope: Envelope) -> bool:
+    return any(item.type in {"event", "attachment", "check_in"} for item in envelope.items)
+
+
+class _Lane(HttpTransport):
+    """One queue, one sender thread and one connection pool; counts what it drops."""
+
+    def __init__(self, options: dict[str, Any], name: str, sink: _DropLog) -> None:
+        super().__init__(options)
+        self._lane = name
+        self._sink = sink
+
+    def on_dropped_event(self, reason: str) -> None:
+        self._sink.record(self._lane, reason)
+
+
+class _DropLog:
+    """Aggregates dropped envelopes and reports them in one log line per interval."""
+
+    def __init__(self, interval: float = 60.0) -> None:
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._since = time.monotonic()
+
+    def record(self, lane: str, reason: str) -> None:
+        if lane == "errors":
+            # Errors are the point of Sentry: every loss is worth a line of its own.
+            log.error("Sentry error event lost (%s)", reason)
+            return
+        with self._lock:
+            self._counts[lane, reason] += 1
+            now = time.monotonic()
+            if now - self._since < self._interval:
+                return
+            counts, self._counts = self._counts, Counter()
+            elapsed, self._since = now - self._since, now
+        summary = ", ".join(f"{n} {lane} ({reason})" for (lane, reason), n in counts.items())
+        log.warning(
+            "Sentry shed %s envelopes in the last %.0fs; error events are not affected",
+            summary,
+            elapsed,
+        )
+
+
+class PriorityTransport(Transport):
+    """Sends error events on their own lane so telemetry can never crowd them out.
+
+    The stock transport has one queue (100 envelopes) for everything: under load,
+    transactions and profiles fill it and error events are dropped with them. Here,
+    error events get a large queue, their own sender thread and connections; the
+    telemetry lane (transactions, profiles, sessions, client reports) keeps the
+    configured queue size and is shed first, which the SDK's backpressure handling
+    watches (`is_healthy`) to lower the trace sample rate until the lane drains.
+    """
+
+    ERROR_QUEUE_SIZE = 2000
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        super().__init__(options)
+        drops = _DropLog()
+        self._telemetry = _Lane(options, "telemetry", drops)
+        self._errors = _Lane(
+            {**options, "transport_queue_size": self.ERROR_QUEUE_SIZE}, "errors", drops
+        )
+
+    def capture_envelope(self, envelope: Envelope) -> None:
+        lane = self._errors if _is_error_envelope(envelope) else self._telemetry
+        lane.capture_envelope(envelope)
+
+    def flush(self, timeout: float, callback: Callable[..., Any] | None = None) -> None:
+        deadline = time.monotonic() + timeout
+        self._errors.flush(timeout, callback)
+        self._telemetry.flush(max(0.0, deadline - time.monotonic()), callback)
+
+    def kill(self) -> None:
+        self._errors.kill()
+        self._telemetry.kill()
+
+    def record_lost_event(self, *args: Any, **kwargs: Any) -> None:
+        self._telemetry.record_lost_event(*args, **kwargs)
+
+    def is_healthy(self) -> bool:
+        return self._telemetry.is_healthy()

@@ -1,0 +1,112 @@
+"""Django settings, read from the environment (and from a `.env` file when present).
+
+A missing required value or an invalid one stops start-up with a single line that
+names the variable (see config.env); values are never echoed.
+"""
+
+from pathlib import Path
+
+import environ
+import sentry_sdk
+
+from config import env as envvars
+from config.sentry import init_options
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+ENV_FILE = Path(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")))
+if ENV_FILE.is_file():
+    # Variables already in the environment win over the file.
+    environ.Env.read_env(ENV_FILE, overwrite=False)
+
+try:
+    DEBUG = envvars.read_bool(env, "DJANGO_DEBUG", False)
+    SECRET_KEY = envvars.read_str(env, "DJANGO_SECRET_KEY")
+    if SECRET_KEY is None:
+        if not DEBUG:
+            raise envvars.ConfigError("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off")
+        # Debug only: a per-process key (sessions do not survive a restart).
+        from django.core.management.utils import get_random_secret_key
+
+        SECRET_KEY = get_random_secret_key()
+    ALLOWED_HOSTS = envvars.read_list(
+        env, "DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"]
+    )
+    DATA_DIR = Path(envvars.read_str(env, "DJANGO_DATA_DIR", str(BASE_DIR / "data")))
+    DATABASES = {
+        "default": envvars.read_database(env, "DATABASE_URL", f"sqlite:///{DATA_DIR}/db.sqlite3")
+    }
+    DJANGO_LOG_LEVEL = envvars.read_log_level(env, "DJANGO_LOG_LEVEL", "INFO")
+    SENTRY_DEBUG_VIEW = envvars.read_bool(env, "SENTRY_DEBUG_VIEW", False)
+    SENTRY_OPTIONS = init_options(env)
+except envvars.ConfigError as error:
+    envvars.fail_startup(error)
+
+if SENTRY_OPTIONS is not None:
+    sentry_sdk.init(**SENTRY_OPTIONS)
+
+INSTALLED_APPS = [
+    "django.contrib.staticfiles",
+    "pages",
+]
+
+# Kept short on purpose: with DjangoIntegration(middleware_spans=True) every
+# middleware becomes a span on every traced request.
+MIDDLEWARE = [
+    "pages.middleware.HealthCheckMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    },
+]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+        },
+    },
+    "root": {
+        "handlers": ["console"],
+        "level": "WARNING",
+    },
+    "loggers": {
+        "django": {
+            "handlers": ["console"],
+            "level": DJANGO_LOG_LEVEL,
+            "propagate": False,
+        },
+    },
+}

@@ -1,0 +1,134 @@
+"""Imports the Django settings in a fresh interpreter and prints what they did, as JSON.
+
+Run by test_settings.py as `python settings_probe.py record|real|requests` with the app
+directory on the path. `record` replaces `sentry_sdk.init` to capture its arguments;
+`real` lets the SDK initialise and reports the client's resolved options; `requests`
+also answers a few requests in-process and lists the envelopes the SDK hands to its
+transport.
+"""
+
+import json
+import logging
+import sys
+import wsgiref.util
+from typing import Any
+
+import sentry_sdk
+
+SAMPLING_CONTEXTS = {
+    "health": {"wsgi_environ": {"PATH_INFO": "/healthz"}, "parent_sampled": None},
+    "health_with_sampled_parent": {
+        "wsgi_environ": {"PATH_INFO": "/healthz"},
+        "parent_sampled": True,
+    },
+    "page": {"wsgi_environ": {"PATH_INFO": "/"}, "parent_sampled": None},
+    "page_with_unsampled_parent": {"wsgi_environ": {"PATH_INFO": "/"}, "parent_sampled": False},
+}
+
+
+def describe(kwargs: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key == "integrations":
+            out[key] = [
+                {
+                    "class": type(i).__name__,
+                    "transaction_style": i.transaction_style,
+                    "middleware_spans": i.middleware_spans,
+                    "signals_spans": i.signals_spans,
+                    "cache_spans": i.cache_spans,
+                }
+                for i in value
+            ]
+        elif key == "traces_sampler":
+            out[key] = {name: value(ctx) for name, ctx in SAMPLING_CONTEXTS.items()}
+        elif key == "transport":
+            out[key] = f"{value.__module__}.{value.__qualname__}"
+        else:
+            out[key] = value
+    return out
+
+
+def main(mode: str) -> None:
+    calls: list[dict[str, Any]] = []
+    if mode == "record":
+
+        def fake_init(*args: Any, **kwargs: Any) -> None:
+            assert not args, "settings must pass options by keyword"
+            calls.append(kwargs)
+
+        sentry_sdk.init = fake_init
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    client = sentry_sdk.get_client()
+    result = {
+        "init_calls": [describe(c) for c in calls],
+        "logging": settings.LOGGING,
+        "django_logger_level": logging.getLogger("django").level,
+        "debug": settings.DEBUG,
+        "allowed_hosts": settings.ALLOWED_HOSTS,
+        "database": {k: settings.DATABASES["default"][k] for k in ("ENGINE", "NAME")},
+        "client_active": client.is_active(),
+    }
+    if mode != "record" and client.is_active():
+        options = client.options
+        result["client"] = {
+            "traces_sample_rate": options["traces_sample_rate"],
+            "profile_session_sample_rate": options["profile_session_sample_rate"],
+            "profile_lifecycle": options["profile_lifecycle"],
+            "profiles_sample_rate": options["profiles_sample_rate"],
+            "enable_tracing": options["enable_tracing"],
+            "environment": options["environment"],
+            "release": options["release"],
+            "should_send_default_pii": client.should_send_default_pii(),
+            "user_info": options["data_collection"]["user_info"],
+            "transport": type(client.transport).__name__,
+        }
+    if mode == "requests":
+        result["requests"] = serve_requests(client)
+    json.dump(result, sys.stdout)
+
+
+def serve_requests(client: Any) -> dict[str, Any]:
+    """Answers a few requests in-process and reports the envelopes Sentry would send."""
+    from django.core.management import call_command
+
+    sent: list[dict[str, Any]] = []
+    if client.is_active():
+        client.transport.capture_envelope = lambda envelope: sent.append(
+            {
+                "types": [item.type for item in envelope.items],
+                "transaction": (envelope.get_transaction_event() or {}).get("transaction"),
+            }
+        )
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    # Imported only now: WhiteNoise indexes the static files when the app is built.
+    from config.wsgi import application
+
+    def get(path: str) -> int:
+        """One GET through the WSGI application, as Gunicorn would call it."""
+        environ: dict[str, Any] = {"PATH_INFO": path, "HTTP_HOST": "testserver"}
+        wsgiref.util.setup_testing_defaults(environ)
+        status: list[str] = []
+        body = application(environ, lambda s, headers, exc_info=None: status.append(s))
+        b"".join(body)
+        body.close()
+        return int(status[0].split()[0])
+
+    statuses = {path: get(path) for path in ("/healthz", "/", "/version")}
+    statuses["/healthz again"] = get("/healthz")
+    statuses["/sentry-debug/"] = get("/sentry-debug/")
+    sentry_sdk.flush(timeout=2)
+    return {
+        "statuses": statuses,
+        "envelopes": [e for e in sent if "client_report" not in e["types"]],
+    }
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,278 @@
+"""The Django settings: what reaches sentry_sdk.init, LOGGING, and start-up errors.
+
+Settings are module-level code, so each case imports them in a fresh interpreter
+(settings_probe.py) with a controlled environment and `-W error`: any warning at
+start-up, deprecation warnings included, fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "app"
+PROBE = Path(__file__).with_name("settings_probe.py")
+
+DSN = "http://0123456789abcdef@127.0.0.1:9/4501"
+LEGACY_DSN = "http://fedcba9876543210@127.0.0.1:9/4502"
+SECRET = "s3cr3t-value-that-must-never-be-printed-0123456789abcdefghijkl"
+
+# The seed document's LOGGING, with DJANGO_LOG_LEVEL at its default.
+SEED_LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}
+
+SEED_INTEGRATION = {
+    "class": "DjangoIntegration",
+    "transaction_style": "url",
+    "middleware_spans": True,
+    "signals_spans": False,
+    "cache_spans": False,
+}
+
+
+def run_probe(mode: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    base = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(APP),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_ENV_FILE": str(tmp_path / "no.env"),
+        "DJANGO_DATA_DIR": str(tmp_path),
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+        "DJANGO_SECRET_KEY": SECRET,
+    }
+    return subprocess.run(
+        [sys.executable, "-W", "error", str(PROBE), mode],
+        env={**base, **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def probe(mode: str, env: dict[str, str], tmp_path: Path) -> dict[str, Any]:
+    proc = run_probe(mode, env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    if mode != "requests":  # requests log their errors (the debug view's traceback)
+        assert proc.stderr == "", proc.stderr
+    return json.loads(proc.stdout)
+
+
+def only_init_call(result: dict[str, Any]) -> dict[str, Any]:
+    assert len(result["init_calls"]) == 1
+    return result["init_calls"][0]
+
+
+def test_init_defaults_are_the_seeds(tmp_path: Path) -> None:
+    kwargs = only_init_call(probe("record", {"SENTRY_DSN": DSN}, tmp_path))
+
+    assert kwargs["dsn"] == DSN
+    assert kwargs["traces_sample_rate"] == 1.0
+    # profiles_sample_rate=1.0 (deprecated) becomes continuous profiling of every trace.
+    assert kwargs["profile_session_sample_rate"] == 1.0
+    assert kwargs["profile_lifecycle"] == "trace"
+    assert kwargs["integrations"] == [SEED_INTEGRATION]
+    assert kwargs["environment"] == "production"
+    assert kwargs["release"] is None
+    # send_default_pii=False, expressed as the SDK's current option.
+    assert kwargs["data_collection"]["user_info"] is False
+    assert kwargs["data_collection"]["database_query_data"] is False
+    assert kwargs["transport"] == "config.sentry.PriorityTransport"
+    # Deprecated options are not passed at all (their behaviour is covered above).
+    for deprecated in ("enable_tracing", "profiles_sample_rate", "send_default_pii"):
+        assert deprecated not in kwargs
+
+
+def test_health_check_is_never_sampled(tmp_path: Path) -> None:
+    kwargs = only_init_call(probe("record", {"SENTRY_DSN": DSN}, tmp_path))
+
+    assert kwargs["traces_sampler"] == {
+        "health": 0.0,
+        "health_with_sampled_parent": 0.0,
+        "page": 1.0,
+        "page_with_unsampled_parent": 0.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "option", "expected"),
+    [
+        ("SENTRY_TRACES_SAMPLE_RATE", "0.25", "traces_sample_rate", 0.25),
+        ("SENTRY_TRACES_SAMPLE_RATE", "0", "traces_sample_rate", 0.0),
+        ("SENTRY_PROFILES_SAMPLE_RATE", "0.5", "profile_session_sample_rate", 0.5),
+        ("SENTRY_PROFILES_SAMPLE_RATE", "0", "profile_session_sample_rate", 0.0),
+        ("SENTRY_ENVIRONMENT", "staging", "environment", "staging"),
+        ("SENTRY_RELEASE", "web@1.2.3", "release", "web@1.2.3"),
+        ("SENTRY_TRANSPORT_QUEUE_SIZE", "500", "transport_queue_size", 500),
+    ],
+)
+def test_each_option_follows_its_variable(
+    tmp_path: Path, variable: str, value: str, option: str, expected: object
+) -> None:
+    kwargs = only_init_call(probe("record", {"SENTRY_DSN": DSN, variable: value}, tmp_path))
+
+    assert kwargs[option] == expected
+    if variable == "SENTRY_TRACES_SAMPLE_RATE":
+        assert kwargs["traces_sampler"]["page"] == expected
+        assert kwargs["traces_sampler"]["health"] == 0.0
+
+
+def test_real_init_starts_without_warnings(tmp_path: Path) -> None:
+    env = {"SENTRY_DSN": DSN, "SENTRY_RELEASE": "web@2.0.0", "SENTRY_ENVIRONMENT": "test"}
+    client = probe("real", env, tmp_path)["client"]
+
+    assert client == {
+        "traces_sample_rate": 1.0,
+        "profile_session_sample_rate": 1.0,
+        "profile_lifecycle": "trace",
+        "profiles_sample_rate": None,
+        "enable_tracing": None,
+        "environment": "test",
+        "release": "web@2.0.0",
+        "should_send_default_pii": False,
+        "user_info": False,
+        "transport": "PriorityTransport",
+    }
+
+
+def test_legacy_dsn_is_used_when_sentry_dsn_is_absent(tmp_path: Path) -> None:
+    assert only_init_call(probe("record", {"DSN": LEGACY_DSN}, tmp_path))["dsn"] == LEGACY_DSN
+
+
+def test_sentry_dsn_wins_over_legacy_dsn(tmp_path: Path) -> None:
+    env = {"SENTRY_DSN": DSN, "DSN": LEGACY_DSN}
+    assert only_init_call(probe("record", env, tmp_path))["dsn"] == DSN
+
+
+def test_env_file_with_legacy_dsn_is_read(tmp_path: Path) -> None:
+    env_file = tmp_path / "app.env"
+    env_file.write_text(f"DSN={LEGACY_DSN}\nSENTRY_ENVIRONMENT=from-file\n")
+    env = {"DJANGO_ENV_FILE": str(env_file), "SENTRY_ENVIRONMENT": "from-process"}
+    kwargs = only_init_call(probe("record", env, tmp_path))
+
+    assert kwargs["dsn"] == LEGACY_DSN
+    assert kwargs["environment"] == "from-process"
+
+
+def test_no_dsn_means_sentry_off_and_the_app_runs(tmp_path: Path) -> None:
+    env = {"DJANGO_ALLOWED_HOSTS": "testserver", "SENTRY_DEBUG_VIEW": "1"}
+    result = probe("requests", env, tmp_path)
+
+    assert result["init_calls"] == []
+    assert result["client_active"] is False
+    assert result["requests"]["statuses"] == {
+        "/healthz": 200,
+        "/": 200,
+        "/version": 200,
+        "/healthz again": 200,
+        "/sentry-debug/": 500,
+    }
+
+
+def test_requests_send_transactions_except_for_the_health_check(tmp_path: Path) -> None:
+    env = {"SENTRY_DSN": DSN, "DJANGO_ALLOWED_HOSTS": "testserver", "SENTRY_DEBUG_VIEW": "1"}
+    sent = probe("requests", env, tmp_path)["requests"]["envelopes"]
+
+    transactions = sorted(e["transaction"] for e in sent if e["types"] == ["transaction"])
+    errors = [e for e in sent if "event" in e["types"]]
+    assert transactions == ["/", "/sentry-debug/", "/version"]
+    assert len(errors) == 1
+
+
+def test_debug_view_is_not_routed_by_default(tmp_path: Path) -> None:
+    result = probe("requests", {"DJANGO_ALLOWED_HOSTS": "testserver"}, tmp_path)
+    assert result["requests"]["statuses"]["/sentry-debug/"] == 404
+
+
+def test_logging_is_the_seeds(tmp_path: Path) -> None:
+    result = probe("record", {}, tmp_path)
+
+    assert result["logging"] == SEED_LOGGING
+    assert result["django_logger_level"] == 20
+
+
+def test_django_log_level_comes_from_the_environment(tmp_path: Path) -> None:
+    result = probe("record", {"DJANGO_LOG_LEVEL": "DEBUG"}, tmp_path)
+
+    expected = json.loads(json.dumps(SEED_LOGGING))
+    expected["loggers"]["django"]["level"] = "DEBUG"
+    assert result["logging"] == expected
+    assert result["django_logger_level"] == 10
+
+
+def test_defaults_are_production_safe(tmp_path: Path) -> None:
+    result = probe("record", {}, tmp_path)
+
+    assert result["debug"] is False
+    assert result["database"] == {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(tmp_path / "db.sqlite3"),
+    }
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], variable: str) -> str:
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("configuration error: ")
+    assert variable in lines[0]
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SENTRY_DSN", "not-a-dsn"),
+        ("SENTRY_DSN", "http://127.0.0.1:9/4501"),
+        ("SENTRY_DSN", "http://0123456789abcdef@127.0.0.1:9/project"),
+        ("SENTRY_DSN", "ftp://0123456789abcdef@127.0.0.1/4501"),
+        ("SENTRY_DSN", "http://0123456789abcdef@127.0.0.1:port/4501"),
+        ("DSN", "http://0123456789abcdef@/4501"),
+    ],
+)
+def test_invalid_dsn_stops_startup_with_one_line(tmp_path: Path, variable: str, value: str) -> None:
+    line = assert_one_line_error(run_probe("record", {variable: value}, tmp_path), variable)
+    assert "0123456789abcdef" not in line
+    assert "valid Sentry DSN" in line
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG"),
+        ({"SENTRY_TRACES_SAMPLE_RATE": "1.5"}, "SENTRY_TRACES_SAMPLE_RATE"),
+        ({"SENTRY_PROFILES_SAMPLE_RATE": "all"}, "SENTRY_PROFILES_SAMPLE_RATE"),
+        ({"SENTRY_TRANSPORT_QUEUE_SIZE": "0"}, "SENTRY_TRANSPORT_QUEUE_SIZE"),
+        ({"DJANGO_LOG_LEVEL": "LOUD"}, "DJANGO_LOG_LEVEL"),
+        ({"DATABASE_URL": f"postgres://app:{SECRET}@db:notaport/app"}, "DATABASE_URL"),
+        ({"DATABASE_URL": f"nosuchdb://app:{SECRET}@db/app"}, "DATABASE_URL"),
+    ],
+)
+def test_bad_settings_stop_startup_with_one_line(
+    tmp_path: Path, env: dict[str, str], variable: str
+) -> None:
+    proc = run_probe("record", env, tmp_path)
+
+    assert_one_line_error(proc, variable)
+    assert SECRET not in proc.stderr
+
+
+def test_secret_key_is_optional_in_debug(tmp_path: Path) -> None:
+    result = probe("record", {"DJANGO_SECRET_KEY": "", "DJANGO_DEBUG": "1"}, tmp_path)
+    assert result["debug"] is True
