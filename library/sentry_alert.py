@@ -590,14 +590,20 @@ def workflow_payload(rule: Rule, target_id: str | None, detector_id: str) -> dic
 
 
 def _canon(value: Any) -> Any:
-    """Numbers as strings, None and "" dropped from dicts, so 100 == "100" on comparison."""
+    """Comparable form: numbers as strings (Sentry may echo 100 as "100"), None and ""
+    dropped from dicts, lists sorted (every list of a normalized rule is unordered)."""
     if isinstance(value, Mapping):
         return {k: _canon(v) for k, v in value.items() if v is not None and v != ""}
     if isinstance(value, list):
-        return [_canon(v) for v in value]
+        return _sorted(_canon(v) for v in value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return value
+
+
+def same(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """Whether two normalized rules mean the same to Sentry."""
+    return _canon(current) == _canon(wanted)
 
 
 def _sorted(items: Iterable[Any]) -> list[Any]:
@@ -610,7 +616,7 @@ def _without(item: Mapping[str, Any], *keys: str) -> dict[str, Any]:
 
 def normalize_legacy(rule: Mapping[str, Any]) -> dict[str, Any]:
     def items(key: str) -> list[Any]:
-        return _sorted(_canon(_without(i, "name", "uuid")) for i in rule.get(key) or [])
+        return _sorted(_without(i, "name", "uuid") for i in rule.get(key) or [])
 
     return {
         "name": rule.get("name"),
@@ -620,27 +626,25 @@ def normalize_legacy(rule: Mapping[str, Any]) -> dict[str, Any]:
         "conditions": items("conditions"),
         "filters": items("filters"),
         "actions": items("actions"),
-        "frequency": _canon(rule.get("frequency")),
+        "frequency": rule.get("frequency"),
     }
 
 
 def _workflow_conditions(group: Mapping[str, Any]) -> list[Any]:
     return _sorted(
-        _canon({k: c.get(k) for k in ("type", "comparison", "conditionResult")})
+        {k: c.get(k) for k in ("type", "comparison", "conditionResult")}
         for c in group.get("conditions") or []
     )
 
 
 def _workflow_action(action: Mapping[str, Any]) -> dict[str, Any]:
     config = action.get("config") or {}
-    return _canon(
-        {
-            "type": action.get("type"),
-            "targetType": config.get("targetType"),
-            "targetIdentifier": config.get("targetIdentifier"),
-            "data": action.get("data") or {},
-        }
-    )
+    return {
+        "type": action.get("type"),
+        "targetType": config.get("targetType"),
+        "targetIdentifier": config.get("targetIdentifier"),
+        "data": action.get("data") or {},
+    }
 
 
 def normalize_workflow(workflow: Mapping[str, Any]) -> dict[str, Any]:
@@ -653,7 +657,7 @@ def normalize_workflow(workflow: Mapping[str, Any]) -> dict[str, Any]:
         "enabled": workflow.get("enabled", True),
         "environment": workflow.get("environment") or None,
         "detector_ids": sorted(str(d) for d in detectors),
-        "frequency": _canon((workflow.get("config") or {}).get("frequency")),
+        "frequency": (workflow.get("config") or {}).get("frequency"),
         "triggers": {
             "logicType": triggers.get("logicType", triggers.get("logic_type")),
             "conditions": _workflow_conditions(triggers),
@@ -833,7 +837,7 @@ def ensure_present(
         return _result("created", created.get("id"), rule, {}, after)
     current = existing[0]
     before = backend.normalize(current)
-    if before == after:
+    if same(before, after):
         return _result("unchanged", current.get("id"), rule, before, after)
     if not check:
         backend.update(str(current["id"]), body)

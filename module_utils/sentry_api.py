@@ -196,11 +196,12 @@ class SentryClient:
                 raise SentryAPIError("GET", self._full(path), response.status, "not a JSON list")
             items.extend(response.data)
             cursor = next_cursor(_header(response.headers, "Link"))
-            if cursor is None or cursor in seen:
+            # An empty page ends the list even if the server claims more results.
+            if cursor is None or cursor in seen or not response.data:
                 return items
             seen.add(cursor)
             params["cursor"] = cursor
-        raise SentryAPIError("GET", self._full(path), None, f"more than {MAX_PAGES} pages")
+        raise SentryAPIError("GET", self._full(path), 200, f"more than {MAX_PAGES} pages")
 
     def _send(
         self, method: str, url: str, full_path: str, data: bytes | None

@@ -300,8 +300,9 @@ def test_normalization_matches_server_echo_of_a_legacy_rule() -> None:
         "actions": [{**sent["actions"][0], "uuid": "abc", "targetIdentifier": None}],
         "dateCreated": "2026-01-01T00:00:00Z",
     }
-    assert alert.normalize_legacy(echoed) == alert.normalize_legacy(sent)
-    assert alert.normalize_legacy({**echoed, "frequency": 60}) != alert.normalize_legacy(sent)
+    wanted = alert.normalize_legacy(sent)
+    assert alert.same(alert.normalize_legacy(echoed), wanted)
+    assert not alert.same(alert.normalize_legacy({**echoed, "frequency": 60}), wanted)
 
 
 def test_normalization_matches_server_echo_of_a_workflow() -> None:
@@ -330,6 +331,7 @@ def test_normalization_matches_server_echo_of_a_workflow() -> None:
             }
         ],
     }
-    assert alert.normalize_workflow(echoed) == alert.normalize_workflow(sent)
+    wanted = alert.normalize_workflow(sent)
+    assert alert.same(alert.normalize_workflow(echoed), wanted)
     echoed["actionFilters"][0]["actions"][0]["config"]["targetIdentifier"] = "13"
-    assert alert.normalize_workflow(echoed) != alert.normalize_workflow(sent)
+    assert not alert.same(alert.normalize_workflow(echoed), wanted)

@@ -199,3 +199,12 @@ def test_connection_refused_is_a_clear_error() -> None:
 
 def test_path_segments_are_quoted() -> None:
     assert sentry_api.path_segment("web@1.0 rc") == "web%401.0%20rc"
+
+
+def test_pagination_stops_at_an_empty_page(scripted: Scripted) -> None:
+    base = f"{scripted.url}/api/0/x/"
+    scripted.then(200, [{"id": 1}], Link=link(base, "100:1:0", True))
+    scripted.then(200, [], Link=link(base, "100:2:0", True))
+    scripted.then(200, [{"id": 3}], Link=link(base, "100:3:0", False))
+    assert client(scripted.url, []).paginate("/x/") == [{"id": 1}]
+    assert len(scripted.received) == 2
