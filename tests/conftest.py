@@ -36,7 +36,8 @@ class SentryStandin:
         self.server = server
         self.url = server.url
         self.api_url = f"{server.url}/api/0"
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        # A short poll interval keeps shutdown (once per stand-in) quick.
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
     @property
@@ -96,7 +97,16 @@ def make_sentry_standin() -> Iterator[Callable[..., SentryStandin]]:
         standin.stop()
 
 
+@pytest.fixture(scope="session")
+def _shared_sentry_standin() -> Iterator[SentryStandin]:
+    standin = SentryStandin(make_server(mode="current", page_size=2))
+    yield standin
+    standin.stop()
+
+
 @pytest.fixture
-def sentry_standin(make_sentry_standin: Callable[..., SentryStandin]) -> SentryStandin:
-    """A stand-in in current mode with a page size of 2, so lists span several pages."""
-    return make_sentry_standin()
+def sentry_standin(_shared_sentry_standin: SentryStandin) -> SentryStandin:
+    """A stand-in in current mode with a page size of 2, so lists span several pages.
+    Shared by the session and reset to its seed (requests, events, faults cleared) per test."""
+    _shared_sentry_standin.reset("current")
+    return _shared_sentry_standin

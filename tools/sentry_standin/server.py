@@ -151,8 +151,11 @@ class Handler(BaseHTTPRequestHandler):
         if data:
             self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except ConnectionError:  # the client gave up (timeout); nothing left to answer
+            self.close_connection = True
 
     def handle_any(self, method: str) -> None:
         parts = urlsplit(self.path)
