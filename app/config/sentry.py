@@ -30,8 +30,8 @@ log = logging.getLogger("config.sentry")
 # Equivalent of `send_default_pii=False` (the SDK deprecates that flag in favour of
 # `data_collection`): no user identity, no IP, cookies/headers/query strings with
 # sensitive keys replaced by "[Filtered]" (SDK denylist plus the forwarding headers
-# that carry client IPs), no SQL parameters, and local variables filtered by the
-# same denylist the old event scrubber used.
+# that carry client IPs), no request bodies, no SQL parameters, and local variables
+# filtered by the same denylist (plus request objects).
 _PII_TERMS = ["forwarded", "-ip", "remote-", "via", "-user"]
 DATA_COLLECTION: dict[str, Any] = {
     "user_info": False,
@@ -43,7 +43,8 @@ DATA_COLLECTION: dict[str, Any] = {
     "gen_ai": {"inputs": False, "outputs": False},
     "database_query_data": False,
     "queues": False,
-    "stack_frame_variables": {"mode": "denylist"},
+    # A request's repr carries its full URL, query string (and any token in it) included.
+    "stack_frame_variables": {"mode": "denylist", "terms": ["request"]},
 }
 
 
@@ -142,31 +143,36 @@ class _Lane(HttpTransport):
 
 
 class _DropLog:
-    """Aggregates dropped envelopes and reports them in one log line per interval."""
+    """Reports dropped telemetry in one log line per interval (the first one at once)."""
 
     def __init__(self, interval: float = 60.0) -> None:
         self._interval = interval
         self._lock = threading.Lock()
-        self._counts: Counter[tuple[str, str]] = Counter()
-        self._since = time.monotonic()
+        self._counts: Counter[str] = Counter()
+        self._last_report = -interval
 
     def record(self, lane: str, reason: str) -> None:
         if lane == "errors":
-            # Errors are the point of Sentry: every loss is worth a line of its own.
+            # Errors are the point of Sentry: every loss gets a line of its own.
             log.error("Sentry error event lost (%s)", reason)
             return
         with self._lock:
-            self._counts[lane, reason] += 1
-            now = time.monotonic()
-            if now - self._since < self._interval:
+            self._counts[reason] += 1
+            if time.monotonic() - self._last_report < self._interval:
                 return
+        self.report()
+
+    def report(self) -> None:
+        with self._lock:
             counts, self._counts = self._counts, Counter()
-            elapsed, self._since = now - self._since, now
-        summary = ", ".join(f"{n} {lane} ({reason})" for (lane, reason), n in counts.items())
+            self._last_report = time.monotonic()
+        if not counts:
+            return
+        summary = ", ".join(f"{n} ({reason})" for reason, n in counts.items())
         log.warning(
-            "Sentry shed %s envelopes in the last %.0fs; error events are not affected",
+            "Sentry shed %s telemetry envelopes (transactions, profiles) since the last report; "
+            "error events are not affected",
             summary,
-            elapsed,
         )
 
 
@@ -185,10 +191,10 @@ class PriorityTransport(Transport):
 
     def __init__(self, options: dict[str, Any]) -> None:
         super().__init__(options)
-        drops = _DropLog()
-        self._telemetry = _Lane(options, "telemetry", drops)
+        self._drops = _DropLog()
+        self._telemetry = _Lane(options, "telemetry", self._drops)
         self._errors = _Lane(
-            {**options, "transport_queue_size": self.ERROR_QUEUE_SIZE}, "errors", drops
+            {**options, "transport_queue_size": self.ERROR_QUEUE_SIZE}, "errors", self._drops
         )
 
     def capture_envelope(self, envelope: Envelope) -> None:
@@ -201,11 +207,23 @@ class PriorityTransport(Transport):
         self._telemetry.flush(max(0.0, deadline - time.monotonic()), callback)
 
     def kill(self) -> None:
+        self._drops.report()  # the client is closing: the pending count is logged now
         self._errors.kill()
         self._telemetry.kill()
 
-    def record_lost_event(self, *args: Any, **kwargs: Any) -> None:
-        self._telemetry.record_lost_event(*args, **kwargs)
+    def record_lost_event(
+        self,
+        reason: str,
+        data_category: str | None = None,
+        item: Any = None,
+        *,
+        quantity: int = 1,
+    ) -> None:
+        # Losses the client decides on (sampling, backpressure) reach Sentry as client
+        # reports; transactions not started because of backpressure are also logged.
+        if reason == "backpressure" and data_category == "transaction":
+            self._drops.record("telemetry", reason)
+        self._telemetry.record_lost_event(reason, data_category, item, quantity=quantity)
 
     def is_healthy(self) -> bool:
         return self._telemetry.is_healthy()

@@ -1,0 +1,192 @@
+"""Build and run the app image for tests and benchmarks (docker CLI).
+
+The image tag derives from a hash of everything the build reads (app/, the docker/
+files, .dockerignore and the base image's id), so an unchanged tree reuses the image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+import secrets
+import stat
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BASE_IMAGE = os.environ.get("APP_BASE_IMAGE", "django-sentry-deploy/debian:12")
+IMAGE_REPO = "django-sentry-deploy/web"
+CONTEXT_FILES = (
+    "docker/Dockerfile",
+    "docker/entrypoint",
+    "docker/gunicorn.conf.py",
+    ".dockerignore",
+)
+IGNORED_PARTS = {"__pycache__", "data", "staticfiles", ".env"}
+# CA certificates added on the build host (e.g. for a TLS-inspecting proxy in front of
+# the package index) are trusted by the image's build stage too.
+LOCAL_CA_DIR = Path("/usr/local/share/ca-certificates")
+APP_UID = 10001
+
+
+def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
+    proc = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if check and proc.returncode != 0:
+        raise RuntimeError(f"docker {args[0]} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def docker_available() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def image_exists(ref: str) -> bool:
+    return bool(docker("image", "ls", "-q", ref, check=False))
+
+
+def _context_paths() -> list[Path]:
+    app = [
+        p
+        for p in sorted((REPO / "app").rglob("*"))
+        if p.is_file()
+        and not IGNORED_PARTS.intersection(p.relative_to(REPO / "app").parts)
+        and p.suffix != ".pyc"
+    ]
+    return app + [REPO / name for name in CONTEXT_FILES]
+
+
+def content_tag() -> str:
+    digest = hashlib.sha256(docker("image", "inspect", "-f", "{{.Id}}", BASE_IMAGE).encode())
+    for path in _context_paths():
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0")
+        digest.update(oct(stat.S_IMODE(path.stat().st_mode)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return f"{IMAGE_REPO}:ctx-{digest.hexdigest()[:16]}"
+
+
+def _local_ca_certs() -> str:
+    if not LOCAL_CA_DIR.is_dir():
+        return ""
+    return "".join(p.read_text() for p in sorted(LOCAL_CA_DIR.glob("*.crt")))
+
+
+def ensure_image() -> str:
+    """The app image for the current tree: reused when present, built otherwise."""
+    if not image_exists(BASE_IMAGE):
+        raise RuntimeError(f"base image {BASE_IMAGE} is missing: build it with `make images`")
+    tag = content_tag()
+    if image_exists(tag):
+        return tag
+    args = ["--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "--build-arg", "VERSION=0.0.0-test"]
+    args += ["--build-arg", f"REVISION={tag.rsplit('-', 1)[-1]}"]
+    ca = _local_ca_certs()
+    if ca:
+        args += ["--build-arg", f"BUILD_CA_CERTS={ca}"]
+    proc = subprocess.run(
+        ["docker", "build", "-f", "docker/Dockerfile", *args, "-t", tag, "."],
+        cwd=REPO,
+        env={**os.environ, "DOCKER_BUILDKIT": "0"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"image build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return tag
+
+
+def bridge_gateway() -> str:
+    """The host's address on Docker's default bridge, where containers reach host services."""
+    out = docker("network", "inspect", "bridge", "-f", "{{json .IPAM.Config}}")
+    config = json.loads(out)[0]
+    if config.get("Gateway"):
+        return config["Gateway"]
+    return str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
+
+
+@dataclass
+class AppContainer:
+    name: str
+    url: str
+
+    def inspect(self) -> dict:
+        return json.loads(docker("inspect", self.name))[0]
+
+    def health(self) -> str | None:
+        state = self.inspect()["State"]
+        return (state.get("Health") or {}).get("Status")
+
+    def logs(self) -> str:
+        proc = subprocess.run(
+            ["docker", "logs", self.name], capture_output=True, text=True, timeout=30, check=False
+        )
+        return proc.stdout + proc.stderr
+
+
+def get(url: str, timeout: float = 10, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def wait_until_answering(url: str, deadline_s: float = 60) -> None:
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            if get(f"{url}/healthz", timeout=2)[0] == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url}/healthz did not answer within {deadline_s}s")
+        time.sleep(0.2)
+
+
+@contextmanager
+def run_app(
+    image: str,
+    env: dict[str, str],
+    workdir: Path,
+    name_prefix: str = "dsd-apptest",
+    cpus: str | None = None,
+) -> Iterator[AppContainer]:
+    """Run the image hardened as in production; removed by name afterwards."""
+    name = f"{name_prefix}-{secrets.token_hex(4)}"
+    env_file = workdir / f"{name}.env"
+    env_file.touch(mode=0o600)
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    args = [
+        "run", "--detach", "--name", name,
+        "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+        "--tmpfs", "/tmp",
+        "--tmpfs", f"/data:uid={APP_UID},gid={APP_UID},mode=0700",
+        "--memory", "512m",
+        "--publish", "127.0.0.1::8000",
+        "--env-file", str(env_file),
+    ]  # fmt: skip
+    if cpus:
+        args += ["--cpus", cpus]
+    try:
+        docker(*args, image)
+        port = docker("port", name, "8000/tcp").splitlines()[0].rsplit(":", 1)[-1]
+        yield AppContainer(name=name, url=f"http://127.0.0.1:{port}")
+    finally:
+        docker("rm", "--force", "--volumes", name, check=False)
+        env_file.unlink(missing_ok=True)
