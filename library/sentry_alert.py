@@ -47,10 +47,9 @@ options:
     type: str
     default: https://sentry.io
   api_token:
-    description:
-      - Sentry auth token, sent as a Bearer token. Never logged.
-      - Required unless O(validate_only=true).
+    description: Sentry auth token, sent as a Bearer token. Never logged.
     type: str
+    required: true
   api_timeout:
     description: Seconds to wait for one HTTP answer.
     type: float
@@ -153,11 +152,6 @@ options:
     description: Minutes between two notifications for one issue (5 to 43200).
     type: int
     default: 30
-  validate_only:
-    description:
-      - Only validate and normalize the rule; make no request. O(api_token) is not needed.
-    type: bool
-    default: false
 notes:
   - Supports check mode and diff mode; the diff shows the normalized payload of the chosen API.
   - With O(api=workflows), only workflows connected to the project's issue-stream monitor are
@@ -205,7 +199,7 @@ EXAMPLES = r"""
 RETURN = r"""
 api:
   description: The alert API that was used.
-  returned: unless O(validate_only=true)
+  returned: always
   type: str
   sample: workflows
 action:
@@ -213,7 +207,7 @@ action:
   returned: always
   type: str
   sample: created
-  choices: [created, updated, deleted, unchanged, absent, pruned, validated]
+  choices: [created, updated, deleted, unchanged, absent, pruned]
 id:
   description: Id of the rule (workflow id or legacy rule id); null when it does not exist (yet).
   returned: with O(state=present) or O(state=absent)
@@ -924,18 +918,14 @@ def argument_spec() -> dict[str, Any]:
             },
         },
         frequency={"type": "int", "default": 30},
-        validate_only={"type": "bool", "default": False},
     )
+    spec["api_token"]["required"] = True
     return spec
 
 
 def run(module: AnsibleModule) -> dict[str, Any]:
     params = module.params
     rule = parse_rule(params) if params["state"] == "present" else None
-    if params["validate_only"]:
-        return {"changed": False, "action": "validated", "rule": rule and rule.view()}
-    if not params["api_token"]:
-        raise RuleError("api_token is required")
     client = client_from_params(params)
     backend = select_backend(client, params["org"], params["project"], params["api"])
     if rule is not None:

@@ -261,7 +261,7 @@ def _result(
     return result
 
 
-def main() -> None:
+def argument_spec() -> dict[str, Any]:
     spec = client_argument_spec()
     spec["api_token"]["required"] = True
     spec.update(
@@ -275,7 +275,11 @@ def main() -> None:
         },
         reveal={"type": "bool", "default": False},
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    return spec
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     if module.params["reveal"] and not module.no_log:
         module.fail_json(msg="reveal: true returns the DSN; set no_log: true on this task")
     try:

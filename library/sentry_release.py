@@ -266,7 +266,7 @@ def run(client: SentryClient, params: Mapping[str, Any], check: bool) -> dict[st
     return result
 
 
-def main() -> None:
+def argument_spec() -> dict[str, Any]:
     spec = client_argument_spec()
     spec["api_token"]["required"] = True
     spec.update(
@@ -285,7 +285,11 @@ def main() -> None:
             },
         },
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    return spec
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
         module.exit_json(**run(client_from_params(module.params), module.params, module.check_mode))
     except ReleaseError as err:

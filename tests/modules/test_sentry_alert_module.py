@@ -195,15 +195,6 @@ def test_invalid_rule_makes_no_request(standin: Any) -> None:
     assert standin.requests() == []
 
 
-def test_validate_only_needs_no_token_and_makes_no_request(standin: Any) -> None:
-    rule = args(standin, validate_only=True)
-    del rule["api_token"]
-    result = run_module("sentry_alert", rule)
-    assert (result["changed"], result["action"]) == (False, "validated")
-    assert result["rule"]["when"] == ["first_seen", "regression"]
-    assert standin.requests() == []
-
-
 def test_explicit_api_that_the_server_lacks_is_a_clear_error(standin: Any) -> None:
     other = "rules" if standin.mode == "current" else "workflows"
     result = run_module("sentry_alert", args(standin, api=other))
