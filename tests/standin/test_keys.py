@@ -71,9 +71,11 @@ def test_status_filter(sentry_standin):
 
 
 def test_org_wide_project_keys(sentry_standin):
-    keys = call(sentry_standin, "GET", "organizations/acme/project-keys/",
-                params={"per_page": 10}).json()
-    assert {k["public"] for k in keys} >= {WEB_KEY, API_KEY}
+    keys = call(sentry_standin, "GET", "organizations/acme/project-keys/").json()
+    assert {k["public"] for k in keys} == {WEB_KEY, API_KEY}
+    inactive = call(sentry_standin, "GET", "organizations/acme/project-keys/",
+                    params={"status": "inactive"}).json()
+    assert inactive == []
 
 
 def test_created_name_is_generated_when_omitted(sentry_standin):

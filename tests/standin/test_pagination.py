@@ -76,6 +76,15 @@ def test_per_page_where_sentry_has_it(sentry_standin):
     assert parse_link(both)["next_results"] == "false"
 
 
+def test_per_page_is_ignored_where_sentry_does_not_document_it(sentry_standin):
+    for index in range(3):
+        call(sentry_standin, "POST", "organizations/acme/workflows/",
+             json=email_workflow(f"alert {index}"))
+    page = call(sentry_standin, "GET", "organizations/acme/workflows/", params={"per_page": 100})
+    assert len(page.json()) == 2
+    assert parse_link(page)["next_results"] == "true"
+
+
 @pytest.mark.parametrize(
     "params",
     [{"per_page": 101}, {"per_page": 0}, {"per_page": "many"}, {"cursor": "abc"},

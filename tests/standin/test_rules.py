@@ -11,8 +11,9 @@ FREQUENCY = "sentry.rules.conditions.event_frequency.EventFrequencyCondition"
 
 
 @pytest.fixture
-def legacy(make_sentry_standin):
-    return make_sentry_standin(mode="legacy")
+def legacy(sentry_standin):
+    sentry_standin.reset("legacy")
+    return sentry_standin
 
 
 def create(standin, body):

@@ -243,7 +243,7 @@ def list_detectors(call: Call) -> Reply:
         "connectedWorkflows": lambda d: len(d["workflowIds"]),
         "latestGroup": lambda d: int(d["id"]), "openIssues": lambda d: int(d["id"]),
     })
-    return paginate(call, items, per_page=True)
+    return paginate(call, items)
 
 
 def get_detector(call: Call) -> Reply:
@@ -271,7 +271,7 @@ def list_workflows(call: Call) -> Reply:
         "actions": lambda w: sum(len(g["actions"]) for g in w["actionFilters"]),
         "priorityDetector": lambda w: int(w["id"]),
     })
-    return paginate(call, items, per_page=True)
+    return paginate(call, items)
 
 
 def find_workflow(call: Call) -> dict[str, Any]:

@@ -203,41 +203,47 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(404, {"detail": "unknown debug path"})
 
     # faults ------------------------------------------------------------------------
-    def apply_fault(self, method: str, path: str, extra: dict[str, str]) -> int | None:
-        """Sleep and/or answer with an injected failure; returns the status sent, if any."""
+    def fault_reply(self, method: str, path: str) -> api.Reply | None:
+        """Sleep and/or build an injected failure for this request, if a fault rule matches."""
         fault = self.server.take_fault(method, path)
         if fault is None:
             return None
         if fault["delay_ms"]:
             time.sleep(fault["delay_ms"] / 1000)
         status = fault["status"]
-        if status is None:
-            return None
-        headers = dict(extra)
         if status == 429:
             retry = fault["retry_after"]
-            headers.update({
+            detail = ("You are attempting to use this endpoint too frequently. Limit is "
+                      f"{RATE_LIMIT} requests in {RATE_WINDOW} seconds")
+            return api.Reply(429, {"detail": detail}, {
                 "Retry-After": str(retry),
                 "X-Sentry-Rate-Limit-Remaining": "0",
                 "X-Sentry-Rate-Limit-Reset": str(int(time.time()) + retry),
                 "X-Sentry-Rate-Limits": f"{retry}::organization:standin_fault",
             })
-            self.send(429, {"detail": "You are attempting to use this endpoint too frequently. "
-                                      f"Limit is {api.MAX_PER_PAGE} requests in 1 seconds"},
-                      headers)
-        elif status == 500:
-            self.send(500, {"detail": "Internal Error", "errorId": None}, headers)
-        else:
+        if status == 500:
+            return api.Reply(500, {"detail": "Internal Error", "errorId": None})
+        if status is not None:  # what a proxy in front of Sentry answers
             page = f"<html><body><h1>{status} {self.responses[status][0]}</h1></body></html>"
-            self.send(status, headers=headers, raw=page.encode(), content_type="text/html")
-        return status
+            return api.Reply(status, page.encode(), {"Content-Type": "text/html"})
+        return None
+
+    def send_reply(self, reply: api.Reply) -> None:
+        headers = dict(reply.headers)
+        content_type = headers.pop("Content-Type", "application/json")
+        if isinstance(reply.body, bytes):
+            self.send(reply.status, headers=headers, raw=reply.body, content_type=content_type)
+        else:
+            self.send(reply.status, reply.body, headers)
 
     # ingest -------------------------------------------------------------------------
     def handle_ingest(
         self, method: str, path: str, match: re.Match[str], body: bytes,
         query: dict[str, list[str]],
     ) -> None:
-        if self.apply_fault(method, path, {}) is not None:
+        fault = self.fault_reply(method, path)
+        if fault is not None:
+            self.send_reply(fault)
             return
         if self.server.ingest_delay:
             time.sleep(self.server.ingest_delay)
@@ -262,24 +268,23 @@ class Handler(BaseHTTPRequestHandler):
             server.in_flight += 1
         try:
             headers = server.rate_headers(token or self.client_address[0], path)
-            status = self.apply_fault(method, path, headers)
-            body = None
-            if status is None:
-                try:
-                    body = json.loads(raw) if raw.strip() else None
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    reply = api.Reply(400, {"detail": f"JSON parse error - {exc}"})
-                else:
-                    reply = self.dispatch(method, path, query, body, token)
-                reply.headers.update(headers)
-                self.send(reply.status, reply.body, reply.headers)
-                status = reply.status
+            body, problem = None, None
+            try:
+                body = json.loads(raw) if raw.strip() else None
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                problem = api.Reply(400, {"detail": f"JSON parse error - {exc}"})
+            reply = self.fault_reply(method, path) or problem or \
+                self.dispatch(method, path, query, body, token)
+            reply.headers = {**headers, **reply.headers}
+            # Logged before answering, so the log order is the order clients saw answers in.
+            with server.state.lock:
+                server.state.requests.append({"method": method, "path": path, "query": query,
+                                              "status": reply.status, "body": body,
+                                              "at": now_iso()})
+            self.send_reply(reply)
         finally:
             with server.meter_lock:
                 server.in_flight -= 1
-        with server.state.lock:
-            server.state.requests.append({"method": method, "path": path, "query": query,
-                                          "status": status, "body": body, "at": now_iso()})
 
     def bearer_token(self) -> str | None:
         scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
