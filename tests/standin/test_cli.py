@@ -13,7 +13,8 @@ import pytest
 import requests
 from standin_fields import FULL
 
-from tools.sentry_standin.state import load_seed
+from tools.sentry_standin import make_server
+from tools.sentry_standin.state import SeedError, load_seed
 
 REPO = Path(__file__).resolve().parents[2]
 READY = re.compile(r"^sentry-standin listening on (http://127\.0\.0\.1:\d+) \(mode=(\w+)\)$")
@@ -88,3 +89,22 @@ def test_bad_seed_is_a_clear_error(run_standin, tmp_path, content, message):
     assert proc.wait(timeout=10) == 2
     assert message in proc.stderr.read()
     assert proc.stdout.read() == ""
+
+
+@pytest.mark.parametrize(
+    ("section", "change", "message"),
+    [
+        ("projects", {"name": None}, "seed.projects needs"),
+        ("members", {"user": {"id": "1"}}, "user is null"),
+        ("keys", {"project": "mobile"}, "unknown project"),
+        ("members", {"teams": ["ops"]}, "unknown teams"),
+    ],
+)
+def test_seed_is_checked_before_serving(section, change, message):
+    seed = load_seed()
+    item = seed[section][0]
+    item.update(change)
+    if None in item.values():
+        del item["name"]
+    with pytest.raises(SeedError, match=message):
+        make_server(seed=seed)

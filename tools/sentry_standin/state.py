@@ -15,6 +15,13 @@ from urllib.parse import urlsplit
 DEFAULT_SEED = Path(__file__).with_name("default_seed.json")
 MODES = ("current", "legacy")
 SEED_LISTS = ("teams", "members", "projects", "detectors", "keys")
+SEED_FIELDS = {
+    "teams": {"id", "slug", "name"},
+    "members": {"id", "email", "user"},
+    "projects": {"id", "slug", "name"},
+    "detectors": {"id", "project", "type", "name"},
+    "keys": {"project"},
+}
 AVATAR = {"avatarType": "letter_avatar", "avatarUuid": None, "avatarUrl": None}
 MEMBER_FLAGS = {
     "idp:provisioned": False,
@@ -62,7 +69,19 @@ def check_seed(seed: Any) -> None:
     for name in SEED_LISTS:
         if not isinstance(seed.get(name), list):
             raise SeedError(f"seed.{name} must be a list")
-    if not isinstance(seed.get("tokens"), dict):
+    for name, fields in SEED_FIELDS.items():
+        for item in seed[name]:
+            if not isinstance(item, dict) or not fields <= item.keys():
+                raise SeedError(f"each of seed.{name} needs {', '.join(sorted(fields))}")
+    for member in seed["members"]:
+        user = member.get("user")
+        if user is not None and (not isinstance(user, dict) or not {"id", "email"} <= user.keys()):
+            raise SeedError("a member's user is null (pending invite) or has id and email")
+    tokens = seed.get("tokens")
+    if not isinstance(tokens, dict) or not all(
+        isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)
+        for scopes in tokens.values()
+    ):
         raise SeedError("seed.tokens must map token -> list of scopes")
     slugs = {p.get("slug") for p in seed["projects"]}
     for item in seed["detectors"] + seed["keys"]:
