@@ -230,3 +230,11 @@ def test_failure_output_at_vvv_never_shows_the_token(
     # the playbook() helper already asserted the token is absent; make sure the output is rich
     assert "module_args" in result.stdout or "invocation" in result.stdout
     assert json.dumps("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER")[1:-1] in result.stdout
+
+
+def test_role_argument_check_at_vvv_never_shows_the_token(current: Any, tmp_path: Path) -> None:
+    bad = [{"name": "Bad", "when": ["first_seen"], "email": {"to": "everyone"}, "frequency": "x"}]
+    result = playbook(current, tmp_path, bad, "sntrys_test_full", "-vvv")
+    assert result.returncode != 0
+    assert "Validation of arguments failed" in result.stdout
+    assert current.requests() == []
