@@ -110,6 +110,10 @@ def test_list_filters_by_project_and_id(sentry_standin):
     assert [w["name"] for w in by_id] == ["api alert"]
     by_name = call(sentry_standin, "GET", WORKFLOWS, params={"query": "web"}).json()
     assert [w["id"] for w in by_name] == [web["id"]]
+    by_action = call(sentry_standin, "GET", WORKFLOWS, params={"query": "action:email"})
+    assert len(by_action.json()) == 2
+    assert call(sentry_standin, "GET", WORKFLOWS, params={"query": "action:slack"}).json() == []
+    assert call(sentry_standin, "GET", WORKFLOWS, params={"query": "x:y"}).status_code == 400
 
 
 @pytest.mark.parametrize(

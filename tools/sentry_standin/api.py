@@ -236,6 +236,7 @@ def list_detectors(call: Call) -> Reply:
         if (projects is None or d["project"] in projects)
         and (ids is None or d["id"] in ids)
         and ("type" not in terms or d["type"] in terms["type"])
+        and ("assignee" not in terms or "none" in terms["assignee"])  # monitors have no owner
         and name_matches(d["name"], terms)
     ]
     sort_items(items, call.arg("sortBy"), {
@@ -256,13 +257,14 @@ def get_detector(call: Call) -> Reply:
 def list_workflows(call: Call) -> Reply:
     state = call.state
     projects, ids = filter_projects(call), id_filter(call)
-    terms = parse_search(call.arg("query"), ("name", "action", "priorityDetector"))
+    terms = parse_search(call.arg("query"), ("name", "action"))
     detector_project = {d["id"]: d["project"] for d in state.detectors}
     items = [
         w for w in state.workflows
         if (projects is None or {detector_project.get(d) for d in w["detectorIds"]} & projects)
         and (ids is None or w["id"] in ids)
-        and name_matches(w["name"], {k: v for k, v in terms.items() if k in ("", "name")})
+        and ("action" not in terms or action_types(w) & set(terms["action"]))
+        and name_matches(w["name"], terms)
     ]
     sort_items(items, call.arg("sortBy"), {
         "id": lambda w: int(w["id"]), "name": lambda w: w["name"],
@@ -272,6 +274,10 @@ def list_workflows(call: Call) -> Reply:
         "priorityDetector": lambda w: int(w["id"]),
     })
     return paginate(call, items)
+
+
+def action_types(workflow: dict[str, Any]) -> set[str]:
+    return {a["type"] for group in workflow["actionFilters"] for a in group["actions"]}
 
 
 def find_workflow(call: Call) -> dict[str, Any]:

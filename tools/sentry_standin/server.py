@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import api, ingest
 from .state import MODES, State, check_seed, load_seed, now_iso
+from .validation import is_int
 
 RATE_LIMIT = 1000  # requests per caller and endpoint in one window
 RATE_WINDOW = 1  # seconds
@@ -72,6 +73,8 @@ class StandinServer(ThreadingHTTPServer):
             start, count = self.windows.get((caller, endpoint), (now, 0))
             if now >= start + RATE_WINDOW:
                 start, count = now, 0
+            if len(self.windows) > 1000:  # keep memory bounded on long runs
+                self.windows = {k: v for k, v in self.windows.items() if v[0] + RATE_WINDOW > now}
             self.windows[(caller, endpoint)] = (start, count + 1)
             concurrent = self.in_flight
         return {
@@ -105,7 +108,7 @@ def check_fault(body: Any) -> dict[str, Any]:
     except (re.error, TypeError):
         errors["path"] = ["must be a regular expression or null"]
     for name in ("count", "retry_after", "delay_ms"):
-        if not api.validation.is_int(rule[name]) or rule[name] < (1 if name == "count" else 0):
+        if not is_int(rule[name]) or rule[name] < (1 if name == "count" else 0):
             errors[name] = ["must be a non-negative integer (count at least 1)"]
     if rule["status"] not in (None, *FAULT_STATUSES):
         errors["status"] = [f"must be one of {FAULT_STATUSES} or null"]
@@ -180,35 +183,35 @@ class Handler(BaseHTTPRequestHandler):
 
     # debug path ---------------------------------------------------------------------
     def handle_debug(self, method: str, path: str, raw: bytes) -> None:
-        state = self.server.state
-        name = path[len(DEBUG_PREFIX):].strip("/")
         try:
             body = json.loads(raw) if raw.strip() else None
         except json.JSONDecodeError:
             self.send(400, {"detail": "body is not JSON"})
             return
-        with state.lock:
-            if method == "GET" and name in ("requests", "events", "faults"):
-                self.send(200, json.loads(json.dumps(getattr(state, name))))
-            elif method == "GET" and name == "state":
-                self.send(200, state.snapshot())
-            elif method == "POST" and name == "reset":
-                mode = (body or {}).get("mode") if isinstance(body, dict) else None
-                if mode is not None and mode not in MODES:
-                    self.send(400, {"mode": [f"must be one of {MODES}"]})
-                    return
-                state.reset(mode)
-                self.send(200, {"mode": state.mode})
-            elif method == "POST" and name == "faults":
-                try:
-                    rule = check_fault(body)
-                except api.ApiError as exc:
-                    self.send(exc.status, exc.body)
-                    return
-                state.faults.append(rule)
-                self.send(201, rule)
-            else:
-                self.send(404, {"detail": "unknown debug path"})
+        with self.server.state.lock:
+            reply = self.debug_reply(method, path[len(DEBUG_PREFIX):].strip("/"), body)
+        self.send_reply(reply)
+
+    def debug_reply(self, method: str, name: str, body: Any) -> api.Reply:
+        state = self.server.state
+        if method == "GET" and name in ("requests", "events", "faults"):
+            return api.Reply(200, copy.deepcopy(getattr(state, name)))
+        if method == "GET" and name == "state":
+            return api.Reply(200, state.snapshot())
+        if method == "POST" and name == "reset":
+            mode = body.get("mode") if isinstance(body, dict) else None
+            if mode is not None and mode not in MODES:
+                return api.Reply(400, {"mode": [f"must be one of {MODES}"]})
+            state.reset(mode)
+            return api.Reply(200, {"mode": state.mode})
+        if method == "POST" and name == "faults":
+            try:
+                rule = check_fault(body)
+            except api.ApiError as exc:
+                return api.Reply(exc.status, exc.body)
+            state.faults.append(rule)
+            return api.Reply(201, dict(rule))
+        return api.Reply(404, {"detail": "unknown debug path"})
 
     # faults ------------------------------------------------------------------------
     def fault_reply(self, method: str, path: str) -> api.Reply | None:
