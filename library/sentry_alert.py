@@ -757,8 +757,12 @@ def select_backend(client: SentryClient, org: str, project: str, api: str) -> Ba
         "GET",
         f"/organizations/{path_segment(org)}/detectors/",
         {"project": project_id, "query": "type:issue_stream"},
-        allow=(404,) if api == "auto" else (),
+        allow=(404,),
     )
+    if response.status == 404 and api == "workflows":
+        raise RuleError(
+            "this Sentry has no monitors (detectors) API, so no workflows; use api: rules"
+        )
     if response.status == 404:
         return RulesBackend(client, org, project)
     streams = [

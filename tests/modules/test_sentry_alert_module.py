@@ -198,7 +198,11 @@ def test_invalid_rule_makes_no_request(standin: Any) -> None:
 def test_explicit_api_that_the_server_lacks_is_a_clear_error(standin: Any) -> None:
     other = "rules" if standin.mode == "current" else "workflows"
     result = run_module("sentry_alert", args(standin, api=other))
-    assert result["failed"] and "HTTP 404" in result["msg"]
+    expected = {
+        "current": "GET /api/0/projects/acme/web/rules/ failed: HTTP 404",
+        "legacy": "no monitors (detectors) API, so no workflows; use api: rules",
+    }
+    assert result["failed"] and expected[standin.mode] in result["msg"]
     assert writes(standin) == []
 
 
