@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from standin_fields import NOT_FOUND, RULE, call, email_rule, missing
+import requests
+from standin_fields import NOT_FOUND, RULE, WEB_KEY, call, email_rule, missing
 
 RULES = "projects/acme/web/rules/"
 EMAIL = "sentry.mail.actions.NotifyEmailAction"
@@ -62,6 +65,27 @@ def test_get_update_delete(legacy):
 @pytest.mark.parametrize("frequency", [5, 43200])
 def test_frequency_bounds_accepted(legacy, frequency):
     assert create(legacy, email_rule(frequency=frequency))["frequency"] == frequency
+
+
+def test_target_identifier_is_stored_as_an_integer(legacy):
+    rule = create(legacy, email_rule(actions=[
+        {"id": EMAIL, "targetType": "Member", "targetIdentifier": "9001"}]))
+    assert rule["actions"][0]["targetIdentifier"] == 9001
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ({"targetType": "Member", "targetIdentifier": "alice"},
+         "targetIdentifier must be an integer"),
+        ({"targetType": "Member"}, "You need to specify a Team or Member."),
+        ({"targetType": "Team", "targetIdentifier": ""}, "You need to specify a Team or Member."),
+        ({"targetType": "Owners"}, "Invalid targetType specified"),
+    ],
+)
+def test_email_target_messages(legacy, action, message):
+    response = call(legacy, "POST", RULES, json=email_rule(actions=[dict(action, id=EMAIL)]))
+    assert (response.status_code, response.json()) == (400, {"actions": [message]})
 
 
 def test_team_and_issue_owner_targets(legacy):
@@ -137,3 +161,29 @@ def test_reset_switches_mode(sentry_standin):
     sentry_standin.reset("legacy")
     assert call(sentry_standin, "GET", RULES).status_code == 200
     assert call(sentry_standin, "GET", "organizations/acme/workflows/").status_code == 404
+
+
+def test_environment_must_exist_until_a_deploy_or_event_names_it(legacy):
+    refused = call(legacy, "POST", RULES, json=email_rule(environment="qa"))
+    assert (refused.status_code, refused.json()) == (
+        400, {"environment": ["This environment has not been created."]})
+    call(legacy, "POST", "organizations/acme/releases/", json={"version": "w@1",
+                                                                "projects": ["web"]})
+    call(legacy, "POST", "organizations/acme/releases/w@1/deploys/", json={"environment": "qa"})
+    assert create(legacy, email_rule(environment="qa"))["environment"] == "qa"
+    event = {"event_id": "e" * 32, "environment": "canary", "message": "x"}
+    envelope = "\n".join(json.dumps(part) for part in (
+        {"event_id": "e" * 32}, {"type": "event"}, event)).encode()
+    requests.post(f"{legacy.url}/api/4501/envelope/?sentry_key={WEB_KEY}", data=envelope,
+                  timeout=10)
+    assert create(legacy, email_rule("canary", environment="canary"))["environment"] == "canary"
+    names = [e["name"] for e in call(legacy, "GET", "organizations/acme/environments/").json()]
+    assert names == ["production", "staging", "qa", "canary"]
+
+
+def test_environment_list_visibility(legacy):
+    listed = call(legacy, "GET", "organizations/acme/environments/").json()
+    assert listed == [{"id": "1", "name": "production"}, {"id": "2", "name": "staging"}]
+    path = "organizations/acme/environments/"
+    assert call(legacy, "GET", path, params={"visibility": "hidden"}).json() == []
+    assert call(legacy, "GET", path, params={"visibility": "odd"}).status_code == 400

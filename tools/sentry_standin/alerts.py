@@ -362,22 +362,26 @@ def filter_problem(node: dict[str, Any]) -> str | None:
 
 
 def email_action_problem(state: State, project: dict[str, Any], node: dict[str, Any]) -> str | None:
-    problem = check_choice(node.get("targetType"), ("IssueOwners", "Team", "Member")) or (
-        check_choice(node.get("fallthroughType"), FALLTHROUGH_TYPES)
-        if "fallthroughType" in node else None
-    )
-    if problem:
-        return problem
-    ident = node.get("targetIdentifier")
-    ident = None if ident in (None, "") else str(ident)
+    """Sentry's MemberTeamForm: the target must reach the project; the id becomes an integer."""
+    if node.get("targetType") not in ("IssueOwners", "Team", "Member"):
+        return "Invalid targetType specified"
+    if "fallthroughType" in node and node["fallthroughType"] not in FALLTHROUGH_TYPES:
+        return check_choice(node["fallthroughType"], FALLTHROUGH_TYPES)
+    raw = node.get("targetIdentifier")
+    ident = None if raw in (None, "", "None") else as_int(raw)
+    if raw not in (None, "", "None") and ident is None:
+        return "targetIdentifier must be an integer"
+    if node["targetType"] == "IssueOwners":
+        return None
+    if ident is None:
+        return "You need to specify a Team or Member."
+    node["targetIdentifier"] = ident
     if node["targetType"] == "Team":
-        team = state.team(ident) if ident else None
-        if not team or team["id"] != ident or team["slug"] not in project["teams"]:
+        team = state.team(str(ident))
+        if not team or team["id"] != str(ident) or team["slug"] not in project["teams"]:
             return "This team is not part of the project."
-    if node["targetType"] == "Member":
-        users = {m["user"]["id"] for m in state.project_members(project)}
-        if ident not in users:
-            return "This user is not part of the project."
+    elif str(ident) not in {m["user"]["id"] for m in state.project_members(project)}:
+        return "This user is not part of the project."
     return None
 
 
@@ -444,6 +448,8 @@ def build_rule(
         elif field in data and check_choice(data[field], ("all", "any", "none")):
             errors[field] = [check_choice(data[field], ("all", "any", "none"))]
     environment = check_string(data, "environment", errors, nullable=True, max_length=64)
+    if environment and "environment" not in errors and environment not in state.environments:
+        errors["environment"] = ["This environment has not been created."]
     for field in ("conditions", "actions"):
         if field not in data:
             errors[field] = [REQUIRED]

@@ -197,6 +197,15 @@ def list_org_teams(call: Call) -> Reply:
     return paginate(call, items, per_page=True)
 
 
+def list_environments(call: Call) -> Reply:
+    visibility = call.arg("visibility") or "visible"
+    if visibility not in ("all", "hidden", "visible"):
+        raise ApiError(400, {"detail": "Invalid value for 'visibility', valid values are: "
+                                       "'all', 'hidden', 'visible'"})
+    names = [] if visibility == "hidden" else call.state.environments
+    return Reply(200, [{"id": str(i), "name": n} for i, n in enumerate(names, start=1)])
+
+
 def list_org_members(call: Call) -> Reply:
     members = sorted(call.state.members, key=lambda m: m["email"])
     return paginate(call, [member_json(m) for m in members])
@@ -466,6 +475,7 @@ def create_deploy(call: Call) -> Reply:
     fields["id"] = call.state.next_id()
     fields["dateFinished"] = fields["dateFinished"] or now_iso()
     release["deploys"].append(fields)
+    call.state.add_environment(fields["environment"])
     return Reply(201, dict(fields))
 
 
@@ -487,6 +497,7 @@ TABLE: list[tuple[str, str, Handler, tuple[str, ...], str | None]] = [
     ("GET", ORG, get_org, ORG_READ, None),
     ("GET", ORG + "projects/", list_org_projects, ORG_READ, None),
     ("GET", ORG + "teams/", list_org_teams, ORG_READ, None),
+    ("GET", ORG + "environments/", list_environments, ORG_READ, None),
     ("GET", ORG + "members/", list_org_members, ("member:admin", "member:read", "member:write"),
      None),
     ("GET", "/api/0/teams/{org}/{team}/members/", list_team_members,

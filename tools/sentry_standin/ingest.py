@@ -157,12 +157,15 @@ def ingest(
     with state.lock:
         key = authenticate(state, project_id, auth_keys(headers.get("X-Sentry-Auth"), query, dsn))
         for item, payload in envelope.items:
+            parsed = decode_payload(payload)
+            if item["type"] in ("event", "transaction") and isinstance(parsed, dict):
+                state.add_environment(parsed.get("environment"))
             state.events.append({
                 "project_id": project_id,
                 "key": key["public"],
                 "type": item["type"],
                 "event_id": envelope.headers.get("event_id"),
-                "payload": decode_payload(payload),
+                "payload": parsed,
                 "received_at": now_iso(),
             })
     event_id = envelope.headers.get("event_id")

@@ -77,6 +77,9 @@ def check_seed(seed: Any) -> None:
         user = member.get("user")
         if user is not None and (not isinstance(user, dict) or not {"id", "email"} <= user.keys()):
             raise SeedError("a member's user is null (pending invite) or has id and email")
+    envs = seed.get("environments", [])
+    if not isinstance(envs, list) or not all(isinstance(e, str) and e for e in envs):
+        raise SeedError("seed.environments must be a list of names")
     tokens = seed.get("tokens")
     if not isinstance(tokens, dict) or not all(
         isinstance(scopes, list) and all(isinstance(s, str) for s in scopes)
@@ -120,6 +123,7 @@ class State:
             self.members: list[dict[str, Any]] = seed["members"]
             self.projects: list[dict[str, Any]] = seed["projects"]
             self.tokens: dict[str, list[str]] = seed["tokens"]
+            self.environments: list[str] = list(seed.get("environments", []))
             for item in self.teams + self.members + self.projects:
                 item.setdefault("dateCreated", now_iso())
                 item.setdefault("teams", [])
@@ -139,6 +143,11 @@ class State:
             self.events: list[dict[str, Any]] = []
             self.faults: list[dict[str, Any]] = []
             self._next_id = 10000
+
+    def add_environment(self, name: Any) -> None:
+        """Sentry creates an environment when an event or a deploy first names it."""
+        if isinstance(name, str) and name and name not in self.environments:
+            self.environments.append(name)
 
     def next_id(self) -> str:
         with self.lock:
@@ -186,6 +195,7 @@ class State:
         with self.lock:
             return {
                 "mode": self.mode,
+                "environments": list(self.environments),
                 "workflows": copy.deepcopy(self.workflows),
                 "rules": [rule_json(self, r) for r in self.rules],
                 "keys": [key_json(self, k) for k in self.keys],
