@@ -205,3 +205,33 @@ def test_legacy_mode_has_no_workflows_or_detectors(make_sentry_standin):
         response = call(standin, "GET", path)
         assert (response.status_code, response.json()) == (404, NOT_FOUND)
     assert call(standin, "POST", WORKFLOWS, json=email_workflow()).status_code == 404
+
+
+def test_update_keeps_the_ids_it_is_given(sentry_standin):
+    workflow = create(sentry_standin, email_workflow())
+    path = f"{WORKFLOWS}{workflow['id']}/"
+    echoed = call(sentry_standin, "PUT", path, json=dict(workflow, name="Echoed")).json()
+    assert echoed["actionFilters"] == workflow["actionFilters"]
+    assert echoed["triggers"] == workflow["triggers"]
+    fresh = call(sentry_standin, "PUT", path, json=email_workflow()).json()
+    old_action = workflow["actionFilters"][0]["actions"][0]["id"]
+    assert fresh["actionFilters"][0]["actions"][0]["id"] != old_action
+    assert fresh["triggers"]["id"] == workflow["triggers"]["id"]
+
+
+def test_update_refuses_ids_of_another_workflow(sentry_standin):
+    first = create(sentry_standin, email_workflow("first"))
+    second = create(sentry_standin, email_workflow("second"))
+    body = dict(second, actionFilters=first["actionFilters"])
+    response = call(sentry_standin, "PUT", f"{WORKFLOWS}{second['id']}/", json=body)
+    assert response.status_code == 400
+    assert "does not belong to this workflow" in response.json()["actionFilters"][0]
+    stored = call(sentry_standin, "GET", f"{WORKFLOWS}{second['id']}/").json()
+    assert stored == second
+
+
+def test_action_filter_needs_actions_key(sentry_standin):
+    body = email_workflow(actionFilters=[{"logicType": "all", "conditions": []}])
+    response = call(sentry_standin, "POST", WORKFLOWS, json=body)
+    assert (response.status_code, response.json()) == (
+        400, {"actionFilters": ["Missing actions key in action filter"]})

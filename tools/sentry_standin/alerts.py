@@ -76,8 +76,33 @@ def comparison_problem(kind: str, comparison: Any) -> str | None:
     return None
 
 
+class Ids:
+    """Ids an update may reuse: Sentry updates the items that carry their id, creates the rest
+    and drops what is left out. On create every item gets a new id."""
+
+    def __init__(self, state: State, existing: dict[str, Any] | None) -> None:
+        self.state = state
+        self.pools: dict[str, set[str]] | None = None
+        if existing is not None:
+            groups = existing["actionFilters"] or []
+            trigger_conditions = (existing["triggers"] or {}).get("conditions", [])
+            self.pools = {
+                "group": {g["id"] for g in groups},
+                "action": {a["id"] for g in groups for a in g["actions"]},
+                "condition": {c["id"] for g in groups for c in g["conditions"]}
+                | {c["id"] for c in trigger_conditions},
+            }
+
+    def take(self, given: Any, kind: str, where: str, message: str) -> str:
+        if given is None or self.pools is None:
+            return self.state.next_id()
+        if str(given) not in self.pools[kind]:
+            raise Invalid({where: [message.format(given)]})
+        return str(given)
+
+
 def build_conditions(
-    state: State, raw: Any, allowed: set[str], where: str
+    ids: Ids, raw: Any, allowed: set[str], where: str
 ) -> list[dict[str, Any]]:
     if raw is None:
         return []
@@ -98,7 +123,8 @@ def build_conditions(
         result_flag = cond.get("condition_result", True)
         if not isinstance(result_flag, bool):
             raise Invalid({where: [f"Condition {index}: conditionResult must be a boolean."]})
-        result.append({"id": state.next_id(), "type": kind, "comparison": comparison,
+        cond_id = ids.take(cond.get("id"), "condition", where, "Condition with id {} not found.")
+        result.append({"id": cond_id, "type": kind, "comparison": comparison,
                        "conditionResult": result_flag})
     return result
 
@@ -118,7 +144,7 @@ def email_problem(state: State, config: dict[str, Any], data: dict[str, Any]) ->
     return None
 
 
-def build_actions(state: State, raw: Any, where: str) -> list[dict[str, Any]]:
+def build_actions(ids: Ids, raw: Any, where: str) -> list[dict[str, Any]]:
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -135,7 +161,7 @@ def build_actions(state: State, raw: Any, where: str) -> list[dict[str, Any]]:
             raise Invalid({where: [f"Action {index}: config and data must be objects."]})
         config = {camel(k): v for k, v in config.items()}
         integration = action.get("integration_id")
-        problem = email_problem(state, config, data) if kind == "email" else None
+        problem = email_problem(ids.state, config, data) if kind == "email" else None
         if kind in INTEGRATION_ACTIONS and integration in (None, ""):
             problem = "integrationId is required"
         if problem:
@@ -145,7 +171,9 @@ def build_actions(state: State, raw: Any, where: str) -> list[dict[str, Any]]:
             config = {"targetType": config["targetType"], "targetDisplay": None,
                       "targetIdentifier": None if ident is None else str(ident)}
         result.append({
-            "id": state.next_id(), "type": kind,
+            "id": ids.take(action.get("id"), "action", where,
+                           "Action ID {} does not belong to this workflow"),
+            "type": kind,
             "integrationId": None if integration is None else str(integration),
             "data": copy.deepcopy(data), "config": config,
             "status": action.get("status", "active"),
@@ -153,7 +181,7 @@ def build_actions(state: State, raw: Any, where: str) -> list[dict[str, Any]]:
     return result
 
 
-def build_action_filters(state: State, raw: Any) -> list[dict[str, Any]]:
+def build_action_filters(ids: Ids, raw: Any) -> list[dict[str, Any]]:
     if raw is None:
         return []
     if not isinstance(raw, list) or not all(isinstance(i, dict) for i in raw):
@@ -164,17 +192,23 @@ def build_action_filters(state: State, raw: Any) -> list[dict[str, Any]]:
         problem = check_choice(group.get("logic_type"), LOGIC_TYPES)
         if problem:
             raise Invalid({"actionFilters": {"logicType": [problem]}})
+        if "actions" not in group:
+            raise Invalid({"actionFilters": ["Missing actions key in action filter"]})
         groups.append({
-            "id": state.next_id(), "organizationId": state.org["id"],
+            "id": ids.take(group.get("id"), "group", "actionFilters",
+                           "Action filter ID {} does not belong to this workflow"),
+            "organizationId": ids.state.org["id"],
             "logicType": group["logic_type"],
-            "conditions": build_conditions(state, group.get("conditions"), FILTER_TYPES,
+            "conditions": build_conditions(ids, group.get("conditions"), FILTER_TYPES,
                                            "actionFilters"),
-            "actions": build_actions(state, group.get("actions"), "actionFilters"),
+            "actions": build_actions(ids, group["actions"], "actionFilters"),
         })
     return groups
 
 
-def build_triggers(state: State, raw: Any) -> dict[str, Any] | None:
+def build_triggers(
+    ids: Ids, raw: Any, current: dict[str, Any] | None
+) -> dict[str, Any] | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -185,9 +219,12 @@ def build_triggers(state: State, raw: Any) -> dict[str, Any] | None:
     problem = check_choice(trig["logic_type"], LOGIC_TYPES)
     if problem:
         raise Invalid({"triggers": {"logicType": [problem]}})
+    group_id = ids.state.next_id() if current is None else current["id"]
+    if current is not None and trig.get("id") not in (None, group_id):
+        raise Invalid({"triggers": [f"Invalid Condition Group ID {trig['id']}"]})
     return {
-        "id": state.next_id(), "organizationId": state.org["id"], "logicType": trig["logic_type"],
-        "conditions": build_conditions(state, trig.get("conditions"), TRIGGER_TYPES, "triggers"),
+        "id": group_id, "organizationId": ids.state.org["id"], "logicType": trig["logic_type"],
+        "conditions": build_conditions(ids, trig.get("conditions"), TRIGGER_TYPES, "triggers"),
         "actions": [],
     }
 
@@ -226,6 +263,7 @@ def build_workflow(
     if errors:
         raise Invalid(errors)
     prior = existing or {}
+    ids = Ids(state, existing)
     workflow = {
         "id": prior.get("id") or state.next_id(),
         "name": name,
@@ -233,9 +271,9 @@ def build_workflow(
         "createdBy": prior.get("createdBy"),
         "dateCreated": prior.get("dateCreated") or now_iso(),
         "dateUpdated": now_iso(),
-        "triggers": build_triggers(state, data["triggers"]) if "triggers" in data
-        else prior.get("triggers"),
-        "actionFilters": build_action_filters(state, data["action_filters"])
+        "triggers": build_triggers(ids, data["triggers"], prior.get("triggers"))
+        if "triggers" in data else prior.get("triggers"),
+        "actionFilters": build_action_filters(ids, data["action_filters"])
         if "action_filters" in data else prior.get("actionFilters", []),
         "environment": environment if "environment" in data else prior.get("environment"),
         "config": config,
