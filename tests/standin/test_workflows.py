@@ -141,6 +141,8 @@ def test_list_filters_by_project_and_id(sentry_standin):
              "conditionResult": True}]}]}, "actionFilters"),
         ({"actionFilters": [{"logicType": "all", "actions": [{"type": "carrier_pigeon"}]}]},
          "actionFilters"),
+        ({"actionFilters": [{"logicType": "all", "actions": [
+            {"type": "email", "config": {"targetType": "issue_owners"}}]}]}, "actionFilters"),
     ],
 )
 def test_invalid_bodies_are_refused_and_nothing_is_stored(sentry_standin, change, field):

@@ -154,11 +154,10 @@ def build_actions(ids: Ids, raw: Any, where: str) -> list[dict[str, Any]]:
         action = snake_keys(item) if isinstance(item, dict) else {}
         kind = action.get("type")
         if kind not in ACTION_TYPES:
-            raise Invalid({where: [f"Action {index}: unknown action type {kind!r}."]})
-        config = action.get("config", {})
-        data = action.get("data", {})
+            raise Invalid({where: [f"Action {index}: Invalid action type: {kind}"]})
+        config, data = action.get("config"), action.get("data")
         if not isinstance(config, dict) or not isinstance(data, dict):
-            raise Invalid({where: [f"Action {index}: config and data must be objects."]})
+            raise Invalid({where: [f"Action {index}: config and data are required objects."]})
         config = {camel(k): v for k, v in config.items()}
         integration = action.get("integration_id")
         problem = email_problem(ids.state, config, data) if kind == "email" else None
