@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-# Plain `pytest` puts only tests/ on sys.path; the stand-in lives at the repository root.
-REPO_ROOT = str(Path(__file__).resolve().parent.parent)
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
-
-from tools.sentry_standin import StandinServer, make_server  # noqa: E402
+from tools.sentry_standin import StandinServer, make_server
 
 FULL_TOKEN = "sntrys_test_full"
 READONLY_TOKEN = "sntrys_test_readonly"
