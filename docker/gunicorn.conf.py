@@ -20,16 +20,30 @@ def _int(name: str, default: int) -> int:
     return value
 
 
-def _cpus() -> int:
-    """CPUs this container may use: the CPU set, capped by a cgroup v2 quota (--cpus)."""
-    cpus = len(os.sched_getaffinity(0))
+def _cpu_quota() -> tuple[int, int] | None:
+    """The cgroup CPU quota (`docker run --cpus`) as (quota, period), v2 or v1."""
     try:
         with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as f:
             quota, period = f.read().split()
-        if quota != "max":
-            cpus = min(cpus, max(1, -(-int(quota) // int(period))))
+        return None if quota == "max" else (int(quota), int(period))
     except (OSError, ValueError):
         pass
+    try:
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", encoding="ascii") as f:
+            quota = int(f.read())
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us", encoding="ascii") as f:
+            period = int(f.read())
+        return None if quota <= 0 else (quota, period)
+    except (OSError, ValueError):
+        return None
+
+
+def _cpus() -> int:
+    """CPUs this container may use: its CPU set, capped by its CPU quota."""
+    cpus = len(os.sched_getaffinity(0))
+    quota = _cpu_quota()
+    if quota is not None:
+        cpus = min(cpus, max(1, -(-quota[0] // quota[1])))
     return cpus
 
 

@@ -16,14 +16,15 @@ from collections.abc import Callable
 from typing import Any
 
 import environ
+import sentry_sdk
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.integrations.logging import ignore_logger
 from sentry_sdk.transport import HttpTransport, Transport
 from sentry_sdk.utils import BadDsn, Dsn
 
 from config.env import ConfigError, read_positive_int, read_rate, read_str
-
-HEALTH_PATH = "/healthz"
+from config.health import HEALTH_PATH
 
 log = logging.getLogger("config.sentry")
 
@@ -70,8 +71,36 @@ def _validate_dsn(name: str, value: str) -> None:
         ) from None
 
 
-def make_traces_sampler(rate: float) -> Callable[[dict[str, Any]], float]:
-    """Sample every request at `rate`, except the health check, which is never traced.
+class TraceBudget:
+    """At most `per_second` traced requests per second in this process (token bucket).
+
+    Below the budget every request is sampled at the configured rate; above it, as
+    under saturation, the excess is not traced, so tracing cannot take over the CPU
+    the requests need. Shed transactions are counted in the app's log and reach
+    Sentry as client reports (reason `sample_rate`).
+    """
+
+    def __init__(self, per_second: float) -> None:
+        self.per_second = per_second
+        self._tokens = per_second
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.per_second, self._tokens + (now - self._last) * self.per_second)
+            self._last = now
+            if self._tokens < 1.0:
+                return False
+            self._tokens -= 1.0
+            return True
+
+
+def make_traces_sampler(
+    rate: float, budget: TraceBudget | None = None
+) -> Callable[[dict[str, Any]], float]:
+    """Sample every request at `rate` within `budget`; never the health check.
 
     A sampling decision inherited from an upstream service wins, as it does in the SDK
     when no sampler is set.
@@ -84,6 +113,11 @@ def make_traces_sampler(rate: float) -> Callable[[dict[str, Any]], float]:
         parent = sampling_context.get("parent_sampled")
         if parent is not None:
             return float(parent)
+        if rate > 0.0 and budget is not None and not budget.take():
+            transport = sentry_sdk.get_client().transport
+            if isinstance(transport, PriorityTransport):
+                transport.record_shed("trace_budget")
+            return 0.0
         return rate
 
     return traces_sampler
@@ -95,6 +129,7 @@ def init_options(env: environ.Env) -> dict[str, Any] | None:
     traces_rate = read_rate(env, "SENTRY_TRACES_SAMPLE_RATE", 1.0)
     profiles_rate = read_rate(env, "SENTRY_PROFILES_SAMPLE_RATE", 1.0)
     queue_size = read_positive_int(env, "SENTRY_TRANSPORT_QUEUE_SIZE", 100)
+    traces_per_second = read_positive_int(env, "SENTRY_TRACES_MAX_PER_SECOND", 10)
     environment = read_str(env, "SENTRY_ENVIRONMENT", "production")
     release = read_str(env, "SENTRY_RELEASE")
     dsn = read_dsn(env)
@@ -104,26 +139,67 @@ def init_options(env: environ.Env) -> dict[str, Any] | None:
         "dsn": dsn[1],
         "environment": environment,
         "release": release,
-        # `enable_tracing=True` is deprecated: a traces_sample_rate turns tracing on.
-        "traces_sample_rate": traces_rate,
-        "traces_sampler": make_traces_sampler(traces_rate),
+        # `enable_tracing=True` is deprecated: a traces_sample_rate turns tracing on,
+        # and a rate of 0 turns it off altogether (errors only: no transactions are
+        # started, not even for requests whose caller asks for a sampled trace).
+        "traces_sample_rate": traces_rate or None,
+        # The sampler applies the rate, never traces the health check, and caps traced
+        # requests per worker process (SENTRY_TRACES_MAX_PER_SECOND): under saturation
+        # the excess is shed (logged, and counted in Sentry's client reports) instead
+        # of tracing eating the CPU the requests need.
+        "traces_sampler": (
+            make_traces_sampler(traces_rate, TraceBudget(traces_per_second))
+            if traces_rate
+            else None
+        ),
         # `profiles_sample_rate` (one profile per transaction) is deprecated; continuous
         # profiling in "trace" lifecycle profiles exactly while sampled transactions run.
         "profile_session_sample_rate": profiles_rate,
         "profile_lifecycle": "trace",
         "data_collection": DATA_COLLECTION,
         "integrations": [
-            DjangoIntegration(
+            DjangoTracing(
                 transaction_style="url",
                 middleware_spans=True,
                 signals_spans=False,
                 cache_spans=False,
             )
         ],
+        # Error events on their own queue: never crowded out by transactions.
         "transport": PriorityTransport,
         "transport_queue_size": queue_size,
+        # Time for queued events at worker exit (max_requests recycling, deploys).
         "shutdown_timeout": 5,
     }
+
+
+class DjangoTracing(DjangoIntegration):
+    """DjangoIntegration that builds middleware spans only where they can be sent.
+
+    With `middleware_spans=True` the stock integration wraps every middleware call in
+    a span, even in requests that are not sampled, whose spans are thrown away: about
+    eight spans of pure cost per request. Sampled requests get exactly the same spans.
+    """
+
+    @property
+    def middleware_spans(self) -> bool:
+        if not self._middleware_spans:
+            return False
+        span = sentry_sdk.get_current_span()
+        return span is not None and bool(span.sampled)
+
+    @middleware_spans.setter
+    def middleware_spans(self, value: bool) -> None:
+        self._middleware_spans = value
+
+
+def after_init(debug: bool) -> None:
+    """Settings that `sentry_sdk.init` has no option for."""
+    # Skip building the SDK's debug records (two per request) that only SENTRY_DEBUG shows.
+    logging.getLogger("sentry_sdk.errors").setLevel(logging.DEBUG if debug else logging.WARNING)
+    # Requests by IP or for foreign hosts (scanners) are answered 400 and logged by
+    # Django; as Sentry issues they would only be noise and use up the quota.
+    ignore_logger("django.security.DisallowedHost")
 
 
 def _is_error_envelope(envelope: Envelope) -> bool:
@@ -197,6 +273,10 @@ class PriorityTransport(Transport):
             {**options, "transport_queue_size": self.ERROR_QUEUE_SIZE}, "errors", self._drops
         )
 
+    def record_shed(self, reason: str) -> None:
+        """Count telemetry not sent (for the periodic log line)."""
+        self._drops.record("telemetry", reason)
+
     def capture_envelope(self, envelope: Envelope) -> None:
         lane = self._errors if _is_error_envelope(envelope) else self._telemetry
         lane.capture_envelope(envelope)
@@ -222,7 +302,7 @@ class PriorityTransport(Transport):
         # Losses the client decides on (sampling, backpressure) reach Sentry as client
         # reports; transactions not started because of backpressure are also logged.
         if reason == "backpressure" and data_category == "transaction":
-            self._drops.record("telemetry", reason)
+            self.record_shed(reason)
         self._telemetry.record_lost_event(reason, data_category, item, quantity=quantity)
 
     def is_healthy(self) -> bool:

@@ -10,7 +10,7 @@ import environ
 import sentry_sdk
 
 from config import env as envvars
-from config.sentry import init_options
+from config.sentry import after_init, init_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,6 +45,7 @@ except envvars.ConfigError as error:
 
 if SENTRY_OPTIONS is not None:
     sentry_sdk.init(**SENTRY_OPTIONS)
+    after_init(sentry_sdk.get_client().options["debug"])
 
 INSTALLED_APPS = [
     "django.contrib.staticfiles",
@@ -52,9 +53,9 @@ INSTALLED_APPS = [
 ]
 
 # Kept short on purpose: with DjangoIntegration(middleware_spans=True) every
-# middleware becomes a span on every traced request.
+# middleware becomes a span on every traced request. The health check is answered
+# in front of Django (config.wsgi).
 MIDDLEWARE = [
-    "pages.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -14,6 +14,7 @@ import wsgiref.util
 from typing import Any
 
 import sentry_sdk
+from sentry_sdk.integrations.django import DjangoIntegration
 
 SAMPLING_CONTEXTS = {
     "health": {"wsgi_environ": {"PATH_INFO": "/healthz"}, "parent_sampled": None},
@@ -32,15 +33,16 @@ def describe(kwargs: dict[str, Any]) -> dict[str, Any]:
         if key == "integrations":
             out[key] = [
                 {
-                    "class": type(i).__name__,
+                    "class": "DjangoIntegration" if isinstance(i, DjangoIntegration) else "?",
                     "transaction_style": i.transaction_style,
-                    "middleware_spans": i.middleware_spans,
+                    # As configured (the app's subclass applies it to sampled requests).
+                    "middleware_spans": getattr(i, "_middleware_spans", i.middleware_spans),
                     "signals_spans": i.signals_spans,
                     "cache_spans": i.cache_spans,
                 }
                 for i in value
             ]
-        elif key == "traces_sampler":
+        elif key == "traces_sampler" and value is not None:
             out[key] = {name: value(ctx) for name, ctx in SAMPLING_CONTEXTS.items()}
         elif key == "transport":
             out[key] = f"{value.__module__}.{value.__qualname__}"
@@ -103,6 +105,9 @@ def serve_requests(client: Any) -> dict[str, Any]:
             {
                 "types": [item.type for item in envelope.items],
                 "transaction": (envelope.get_transaction_event() or {}).get("transaction"),
+                "span_ops": sorted(
+                    {s["op"] for s in (envelope.get_transaction_event() or {}).get("spans", [])}
+                ),
             }
         )
     call_command("migrate", verbosity=0)
@@ -110,18 +115,21 @@ def serve_requests(client: Any) -> dict[str, Any]:
     # Imported only now: WhiteNoise indexes the static files when the app is built.
     from config.wsgi import application
 
-    def get(path: str) -> int:
+    def get(path: str, host: str = "testserver") -> int:
         """One GET through the WSGI application, as Gunicorn would call it."""
-        environ: dict[str, Any] = {"PATH_INFO": path, "HTTP_HOST": "testserver"}
+        environ: dict[str, Any] = {"PATH_INFO": path, "HTTP_HOST": host}
         wsgiref.util.setup_testing_defaults(environ)
         status: list[str] = []
         body = application(environ, lambda s, headers, exc_info=None: status.append(s))
         b"".join(body)
-        body.close()
+        if hasattr(body, "close"):  # PEP 3333: the server closes what has a close()
+            body.close()
         return int(status[0].split()[0])
 
     statuses = {path: get(path) for path in ("/healthz", "/", "/version")}
     statuses["/healthz again"] = get("/healthz")
+    statuses["/healthz, unknown host"] = get("/healthz", host="10.1.2.3:8000")
+    statuses["/, unknown host"] = get("/", host="10.1.2.3:8000")
     statuses["/sentry-debug/"] = get("/sentry-debug/")
     sentry_sdk.flush(timeout=2)
     return {

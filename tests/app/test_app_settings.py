@@ -111,7 +111,6 @@ def test_health_check_is_never_sampled(tmp_path: Path) -> None:
     ("variable", "value", "option", "expected"),
     [
         ("SENTRY_TRACES_SAMPLE_RATE", "0.25", "traces_sample_rate", 0.25),
-        ("SENTRY_TRACES_SAMPLE_RATE", "0", "traces_sample_rate", 0.0),
         ("SENTRY_PROFILES_SAMPLE_RATE", "0.5", "profile_session_sample_rate", 0.5),
         ("SENTRY_PROFILES_SAMPLE_RATE", "0", "profile_session_sample_rate", 0.0),
         ("SENTRY_ENVIRONMENT", "staging", "environment", "staging"),
@@ -128,6 +127,14 @@ def test_each_option_follows_its_variable(
     if variable == "SENTRY_TRACES_SAMPLE_RATE":
         assert kwargs["traces_sampler"]["page"] == expected
         assert kwargs["traces_sampler"]["health"] == 0.0
+
+
+def test_zero_traces_rate_turns_tracing_off(tmp_path: Path) -> None:
+    env = {"SENTRY_DSN": DSN, "SENTRY_TRACES_SAMPLE_RATE": "0"}
+    kwargs = only_init_call(probe("record", env, tmp_path))
+
+    assert kwargs["traces_sample_rate"] is None
+    assert kwargs["traces_sampler"] is None
 
 
 def test_real_init_starts_without_warnings(tmp_path: Path) -> None:
@@ -178,6 +185,8 @@ def test_no_dsn_means_sentry_off_and_the_app_runs(tmp_path: Path) -> None:
         "/": 200,
         "/version": 200,
         "/healthz again": 200,
+        "/healthz, unknown host": 200,
+        "/, unknown host": 400,
         "/sentry-debug/": 500,
     }
 
@@ -186,10 +195,13 @@ def test_requests_send_transactions_except_for_the_health_check(tmp_path: Path) 
     env = {"SENTRY_DSN": DSN, "DJANGO_ALLOWED_HOSTS": "testserver", "SENTRY_DEBUG_VIEW": "1"}
     sent = probe("requests", env, tmp_path)["requests"]["envelopes"]
 
-    transactions = sorted(e["transaction"] for e in sent if e["types"] == ["transaction"])
+    transactions = [e for e in sent if e["types"] == ["transaction"]]
     errors = [e for e in sent if "event" in e["types"]]
-    assert transactions == ["/", "/sentry-debug/", "/version"]
+    assert {t["transaction"] for t in transactions} == {"/", "/sentry-debug/", "/version"}
     assert len(errors) == 1
+    # The seed's middleware spans, database and template spans are all in a traced request.
+    page = next(t for t in transactions if t["transaction"] == "/")
+    assert {"middleware.django", "db", "template.render"} <= set(page["span_ops"])
 
 
 def test_debug_view_is_not_routed_by_default(tmp_path: Path) -> None:
@@ -259,6 +271,7 @@ def test_invalid_dsn_stops_startup_with_one_line(tmp_path: Path, variable: str, 
         ({"SENTRY_TRACES_SAMPLE_RATE": "1.5"}, "SENTRY_TRACES_SAMPLE_RATE"),
         ({"SENTRY_PROFILES_SAMPLE_RATE": "all"}, "SENTRY_PROFILES_SAMPLE_RATE"),
         ({"SENTRY_TRANSPORT_QUEUE_SIZE": "0"}, "SENTRY_TRANSPORT_QUEUE_SIZE"),
+        ({"SENTRY_TRACES_MAX_PER_SECOND": "many"}, "SENTRY_TRACES_MAX_PER_SECOND"),
         ({"DJANGO_LOG_LEVEL": "LOUD"}, "DJANGO_LOG_LEVEL"),
         ({"DATABASE_URL": f"postgres://app:{SECRET}@db:notaport/app"}, "DATABASE_URL"),
         ({"DATABASE_URL": f"nosuchdb://app:{SECRET}@db/app"}, "DATABASE_URL"),

@@ -14,7 +14,7 @@ import sentry_sdk
 from sentry_sdk.envelope import Envelope
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "app"))
-from config.sentry import PriorityTransport
+from config.sentry import PriorityTransport, TraceBudget, make_traces_sampler
 
 PUBLIC_KEY = "0a1b2c3d4e5f40718293a4b5c6d74501"  # the stand-in's seeded key for `web`
 
@@ -81,3 +81,20 @@ def test_pending_shed_count_is_logged_when_the_client_closes(
     assert len(shed) == 2  # the first drop at once, the rest when the client closed
     first, rest = (int(line.split()[2]) for line in shed)
     assert first == 1 and rest > 0
+
+
+def test_trace_budget_sheds_only_above_its_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("config.sentry.time.monotonic", lambda: clock[0])
+    sampler = make_traces_sampler(1.0, TraceBudget(5))
+    page = {"wsgi_environ": {"PATH_INFO": "/"}, "parent_sampled": None}
+
+    assert [sampler(page) for _ in range(7)] == [1.0] * 5 + [0.0] * 2
+    clock[0] += 0.5  # two and a half tokens back
+    assert [sampler(page) for _ in range(3)] == [1.0, 1.0, 0.0]
+    clock[0] += 60  # the bucket holds one second's worth at most
+    assert [sampler(page) for _ in range(6)] == [1.0] * 5 + [0.0]
+    # An upstream decision and the health check are not subject to the budget.
+    assert sampler({**page, "parent_sampled": True}) == 1.0
+    health = {"wsgi_environ": {"PATH_INFO": "/healthz"}, "parent_sampled": True}
+    assert sampler(health) == 0.0
