@@ -244,10 +244,10 @@ class _DropLog:
             self._last_report = time.monotonic()
         if not counts:
             return
-        summary = ", ".join(f"{n} ({reason})" for reason, n in counts.items())
+        summary = ", ".join(f"{n} {reason}" for reason, n in counts.items())
         log.warning(
-            "Sentry shed %s telemetry envelopes (transactions, profiles) since the last report; "
-            "error events are not affected",
+            "Sentry shed telemetry since the last report: %s "
+            "(transactions and profiles only; error events are not affected)",
             summary,
         )
 
