@@ -11,7 +11,12 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 rootfs=$(mktemp -d)
 trap 'rm -rf "$rootfs"' EXIT
 
-debootstrap --variant=minbase --components=main "$suite" "$rootfs" "$mirror" >&2
+if ! debootstrap --variant=minbase --components=main "$suite" "$rootfs" "$mirror" >"$rootfs.log" 2>&1; then
+  tail -n 30 "$rootfs.log" >&2
+  rm -f "$rootfs.log"
+  exit 1
+fi
+rm -f "$rootfs.log"
 
 # Same trimming as the official slim images: no apt lists or package caches,
 # no docs or man pages for packages installed later, no recommends.
