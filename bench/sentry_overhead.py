@@ -52,6 +52,7 @@ VARIANTS: dict[str, tuple[bool, dict[str, str]]] = {
     # The seed's sampling with nothing shed: every request traced and profiled.
     "seed": (True, UNBUDGETED),
     "seed-noprof": (True, {**UNBUDGETED, "SENTRY_PROFILES_SAMPLE_RATE": "0"}),
+    "defaults-budget10": (True, {"SENTRY_TRACES_MAX_PER_SECOND": "10"}),
     "off-gthread": (False, GTHREAD),
     "errors-gthread": (True, {**ERRORS_ONLY, **GTHREAD}),
     "defaults-gthread": (True, GTHREAD),

@@ -129,7 +129,7 @@ def init_options(env: environ.Env) -> dict[str, Any] | None:
     traces_rate = read_rate(env, "SENTRY_TRACES_SAMPLE_RATE", 1.0)
     profiles_rate = read_rate(env, "SENTRY_PROFILES_SAMPLE_RATE", 1.0)
     queue_size = read_positive_int(env, "SENTRY_TRANSPORT_QUEUE_SIZE", 100)
-    traces_per_second = read_positive_int(env, "SENTRY_TRACES_MAX_PER_SECOND", 10)
+    traces_per_second = read_positive_int(env, "SENTRY_TRACES_MAX_PER_SECOND", 5)
     environment = read_str(env, "SENTRY_ENVIRONMENT", "production")
     release = read_str(env, "SENTRY_RELEASE")
     dsn = read_dsn(env)
