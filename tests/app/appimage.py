@@ -106,7 +106,16 @@ def ensure_image() -> str:
     )
     if proc.returncode != 0:
         raise RuntimeError(f"image build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    _remove_stale_tags(keep=tag)
     return tag
+
+
+def _remove_stale_tags(keep: str) -> None:
+    """Untag the images built for earlier trees (an image still in use stays)."""
+    tags = docker("image", "ls", "--format", "{{.Repository}}:{{.Tag}}", IMAGE_REPO).split()
+    for stale in tags:
+        if stale != keep and stale.startswith(f"{IMAGE_REPO}:ctx-"):
+            docker("rmi", stale, check=False)
 
 
 def bridge_gateway() -> str:
