@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,6 +51,12 @@ class StandinServer(ThreadingHTTPServer):
         self.windows: dict[tuple[str, str], tuple[int, int]] = {}
         self.in_flight = 0
         self.meter_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients closing keep-alive connections are routine; anything else is reported."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
     def take_fault(self, method: str, path: str) -> dict[str, Any] | None:
         """The first fault rule matching this request, counted down (and dropped at zero)."""
