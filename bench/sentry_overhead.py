@@ -6,7 +6,7 @@ and prints medians and ratios to "off" measured in the same run. Then checks err
 delivery under load against the stand-in's slow ingest, and prints the image size.
 Prints numbers only; nothing here asserts on time.
 
-    bench/run.sh [--duration 8] [--rounds 3] [--variants off,errors,defaults]
+    bench/run.sh [--duration 8] [--rounds 3] [--variants off,errors,defaults] [--image TAG]
 """
 
 from __future__ import annotations
@@ -307,6 +307,7 @@ def main() -> None:
     parser.add_argument("--errors", type=int, default=50, help="errors triggered under load")
     parser.add_argument("--variants", default="off,errors,defaults,seed")
     parser.add_argument("--skip-delivery", action="store_true")
+    parser.add_argument("--image", help="an app image to measure instead of the tree's")
     args = parser.parse_args()
     names = args.variants.split(",")
     unknown = set(names) - set(VARIANTS)
@@ -314,7 +315,7 @@ def main() -> None:
         sys.exit(f"error: variants start with an 'off' one and are among {', '.join(VARIANTS)}")
 
     require_wrk()
-    image = appimage.ensure_image()
+    image = args.image or appimage.ensure_image()
     gateway = appimage.bridge_gateway()
     print(f"image {image}; {os.cpu_count()} CPUs; each variant has its own fast ingest", flush=True)
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:

@@ -17,9 +17,11 @@ from typing import Any
 
 import environ
 import sentry_sdk
+from django.core.signals import request_started
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import ignore_logger
+from sentry_sdk.tracing_utils import has_tracing_enabled
 from sentry_sdk.transport import HttpTransport, Transport
 from sentry_sdk.utils import BadDsn, Dsn
 
@@ -160,9 +162,12 @@ def init_options(env: environ.Env) -> dict[str, Any] | None:
         "integrations": [
             DjangoTracing(
                 transaction_style="url",
-                middleware_spans=True,
+                middleware_spans=bool(traces_rate),
                 signals_spans=False,
                 cache_spans=False,
+                # Errors only: no transaction is started at all, not even a discarded
+                # one (see `continue_trace_for_errors`).
+                **({} if traces_rate else {"http_methods_to_capture": ()}),
             )
         ],
         # Error events on their own queue: never crowded out by transactions.
@@ -193,13 +198,38 @@ class DjangoTracing(DjangoIntegration):
         self._middleware_spans = value
 
 
-def after_init(debug: bool) -> None:
-    """Settings that `sentry_sdk.init` has no option for."""
+# The request headers a trace is continued from, as the SDK reads them.
+_TRACE_HEADERS = {"HTTP_SENTRY_TRACE": "sentry-trace", "HTTP_BAGGAGE": "baggage"}
+
+
+def continue_trace_for_errors(
+    sender: object, environ: dict[str, Any] | None = None, **kwargs: Any
+) -> None:
+    """Gives each request its own trace (or the caller's) when tracing is off.
+
+    Without a transaction, a request's scope would keep the worker's trace, so all the
+    worker's error events would share one trace id. Connected to `request_started`,
+    which Django sends inside the request's Sentry scope.
+    """
+    environ = environ or {}
+    headers = {name: environ[key] for key, name in _TRACE_HEADERS.items() if key in environ}
+    sentry_sdk.get_isolation_scope().generate_propagation_context(headers)
+
+
+def after_init(options: dict[str, Any]) -> None:
+    """Settings that `sentry_sdk.init` has no option for (`options`: the client's)."""
     # Skip building the SDK's debug records (two per request) that only SENTRY_DEBUG shows.
-    logging.getLogger("sentry_sdk.errors").setLevel(logging.DEBUG if debug else logging.WARNING)
+    level = logging.DEBUG if options["debug"] else logging.WARNING
+    logging.getLogger("sentry_sdk.errors").setLevel(level)
+    # Gunicorn logs each request after the request's scope is gone: as breadcrumbs
+    # those lines only piled up in the worker's scope (copied into every request,
+    # then cleared), never in an error event's context.
+    ignore_logger("gunicorn.access")
     # Requests by IP or for foreign hosts (scanners) are answered 400 and logged by
     # Django; as Sentry issues they would only be noise and use up the quota.
     ignore_logger("django.security.DisallowedHost")
+    if not has_tracing_enabled(options):
+        request_started.connect(continue_trace_for_errors, dispatch_uid="sentry-errors-trace")
 
 
 def _is_error_envelope(envelope: Envelope) -> bool:

@@ -45,7 +45,7 @@ except envvars.ConfigError as error:
 
 if SENTRY_OPTIONS is not None:
     sentry_sdk.init(**SENTRY_OPTIONS)
-    after_init(sentry_sdk.get_client().options["debug"])
+    after_init(sentry_sdk.get_client().options)
 
 INSTALLED_APPS = [
     "django.contrib.staticfiles",

@@ -15,6 +15,7 @@ from typing import Any
 
 import sentry_sdk
 from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration
 
 SAMPLING_CONTEXTS = {
     "health": {"wsgi_environ": {"PATH_INFO": "/healthz"}, "parent_sampled": None},
@@ -25,6 +26,20 @@ SAMPLING_CONTEXTS = {
     "page": {"wsgi_environ": {"PATH_INFO": "/"}, "parent_sampled": None},
     "page_with_unsampled_parent": {"wsgi_environ": {"PATH_INFO": "/"}, "parent_sampled": False},
 }
+# A `sentry-trace` header of an upstream service (trace id, span id, sampled).
+CALLER_TRACE = "771a43a4192642f0b136d5159a501700-b2fb4a6c3ae8e4d1-1"
+
+
+def describe_logging(integration: LoggingIntegration) -> dict[str, Any]:
+    handlers = {
+        "breadcrumbs": integration._breadcrumb_handler,
+        "events": integration._handler,
+        "sentry_logs": integration._sentry_logs_handler,
+    }
+    return {
+        "class": "LoggingIntegration",
+        **{name: logging.getLevelName(h.level) if h else None for name, h in handlers.items()},
+    }
 
 
 def describe(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +47,9 @@ def describe(kwargs: dict[str, Any]) -> dict[str, Any]:
     for key, value in kwargs.items():
         if key == "integrations":
             out[key] = [
-                {
+                describe_logging(i)
+                if isinstance(i, LoggingIntegration)
+                else {
                     "class": "DjangoIntegration" if isinstance(i, DjangoIntegration) else "?",
                     "transaction_style": i.transaction_style,
                     # As configured (the app's subclass applies it to sampled requests).
@@ -95,6 +112,29 @@ def main(mode: str) -> None:
     json.dump(result, sys.stdout)
 
 
+def describe_envelope(envelope: Any) -> dict[str, Any]:
+    transaction = envelope.get_transaction_event() or {}
+    error = next((i.payload.json for i in envelope.items if i.type == "event"), None) or {}
+    return {
+        "types": [item.type for item in envelope.items],
+        "transaction": transaction.get("transaction"),
+        "span_ops": sorted({s["op"] for s in transaction.get("spans", [])}),
+        "error": error
+        and {
+            "transaction": error.get("transaction"),
+            "message": error.get("message"),
+            "exception": [v["type"] for v in error.get("exception", {}).get("values", [])],
+            "trace_id": error["contexts"]["trace"]["trace_id"],
+            "environment": error.get("environment"),
+            "release": error.get("release"),
+            "url": error.get("request", {}).get("url"),
+            "breadcrumbs": [
+                [b.get("category"), b.get("message")] for b in error["breadcrumbs"]["values"]
+            ],
+        },
+    }
+
+
 def serve_requests(client: Any) -> dict[str, Any]:
     """Answers a few requests in-process and reports the envelopes Sentry would send."""
     from django.core.management import call_command
@@ -102,22 +142,16 @@ def serve_requests(client: Any) -> dict[str, Any]:
     sent: list[dict[str, Any]] = []
     if client.is_active():
         client.transport.capture_envelope = lambda envelope: sent.append(
-            {
-                "types": [item.type for item in envelope.items],
-                "transaction": (envelope.get_transaction_event() or {}).get("transaction"),
-                "span_ops": sorted(
-                    {s["op"] for s in (envelope.get_transaction_event() or {}).get("spans", [])}
-                ),
-            }
+            describe_envelope(envelope)
         )
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     # Imported only now: WhiteNoise indexes the static files when the app is built.
     from config.wsgi import application
 
-    def get(path: str, host: str = "testserver") -> int:
+    def get(path: str, host: str = "testserver", **headers: str) -> int:
         """One GET through the WSGI application, as Gunicorn would call it."""
-        environ: dict[str, Any] = {"PATH_INFO": path, "HTTP_HOST": host}
+        environ: dict[str, Any] = {"PATH_INFO": path, "HTTP_HOST": host, **headers}
         wsgiref.util.setup_testing_defaults(environ)
         status: list[str] = []
         body = application(environ, lambda s, headers, exc_info=None: status.append(s))
@@ -131,6 +165,13 @@ def serve_requests(client: Any) -> dict[str, Any]:
     statuses["/healthz, unknown host"] = get("/healthz", host="10.1.2.3:8000")
     statuses["/, unknown host"] = get("/", host="10.1.2.3:8000")
     statuses["/sentry-debug/"] = get("/sentry-debug/")
+    statuses["/sentry-debug/ again"] = get("/sentry-debug/")
+    statuses["/sentry-debug/, traced caller"] = get(
+        "/sentry-debug/", HTTP_SENTRY_TRACE=CALLER_TRACE
+    )
+    # A log line becomes a breadcrumb of the next event (outside a request here).
+    logging.getLogger("pages").warning("probe breadcrumb")
+    sentry_sdk.capture_message("probe message")
     sentry_sdk.flush(timeout=2)
     return {
         "statuses": statuses,

@@ -19,6 +19,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "app"
 PROBE = Path(__file__).with_name("settings_probe.py")
+# The `sentry-trace` header settings_probe.py sends as an upstream service would.
+CALLER_TRACE = "771a43a4192642f0b136d5159a501700-b2fb4a6c3ae8e4d1-1"
 
 DSN = "http://0123456789abcdef@127.0.0.1:9/4501"
 LEGACY_DSN = "http://fedcba9876543210@127.0.0.1:9/4502"
@@ -188,6 +190,8 @@ def test_no_dsn_means_sentry_off_and_the_app_runs(tmp_path: Path) -> None:
         "/healthz, unknown host": 200,
         "/, unknown host": 400,
         "/sentry-debug/": 500,
+        "/sentry-debug/ again": 500,
+        "/sentry-debug/, traced caller": 500,
     }
 
 
@@ -196,12 +200,38 @@ def test_requests_send_transactions_except_for_the_health_check(tmp_path: Path) 
     sent = probe("requests", env, tmp_path)["requests"]["envelopes"]
 
     transactions = [e for e in sent if e["types"] == ["transaction"]]
-    errors = [e for e in sent if "event" in e["types"]]
+    errors = [e for e in sent if "event" in e["types"] and e["error"]["exception"]]
     assert {t["transaction"] for t in transactions} == {"/", "/sentry-debug/", "/version"}
-    assert len(errors) == 1
+    assert len(errors) == 3  # the debug view, called three times
     # The seed's middleware spans, database and template spans are all in a traced request.
     page = next(t for t in transactions if t["transaction"] == "/")
     assert {"middleware.django", "db", "template.render"} <= set(page["span_ops"])
+
+
+def test_errors_only_reports_full_errors_without_transactions(tmp_path: Path) -> None:
+    env = {
+        "SENTRY_DSN": DSN,
+        "SENTRY_TRACES_SAMPLE_RATE": "0",
+        "SENTRY_RELEASE": "web@3.0.0",
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "SENTRY_DEBUG_VIEW": "1",
+    }
+    sent = probe("requests", env, tmp_path)["requests"]["envelopes"]
+
+    assert [e["types"] for e in sent] == [["event"]] * 4 + [["sessions"]]
+    *errors, message = (e["error"] for e in sent[:4])
+    for error in errors:
+        assert error["transaction"] == "/sentry-debug/"
+        assert error["exception"] == ["ZeroDivisionError"]
+        assert (error["environment"], error["release"]) == ("production", "web@3.0.0")
+        assert error["url"] == "http://testserver/sentry-debug/"
+    # One trace per request, or the caller's when it sends one.
+    first, again, traced_caller = (e["trace_id"] for e in errors)
+    assert first != again
+    assert traced_caller == CALLER_TRACE.split("-")[0]
+    # Log lines still become breadcrumbs.
+    assert message["message"] == "probe message"
+    assert ["pages", "probe breadcrumb"] in message["breadcrumbs"]
 
 
 def test_debug_view_is_not_routed_by_default(tmp_path: Path) -> None:
