@@ -20,7 +20,7 @@ import sentry_sdk
 from django.core.signals import request_started
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.integrations.django import DjangoIntegration
-from sentry_sdk.integrations.logging import ignore_logger
+from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
 from sentry_sdk.tracing_utils import has_tracing_enabled
 from sentry_sdk.transport import HttpTransport, Transport
 from sentry_sdk.utils import BadDsn, Dsn
@@ -168,7 +168,11 @@ def init_options(env: environ.Env) -> dict[str, Any] | None:
                 # Errors only: no transaction is started at all, not even a discarded
                 # one (see `continue_trace_for_errors`).
                 **({} if traces_rate else {"http_methods_to_capture": ()}),
-            )
+            ),
+            # The SDK's defaults (INFO and up as breadcrumbs, ERROR and up as events)
+            # without the handler for Sentry Logs, a product not enabled here: it
+            # examined every log record only to drop it.
+            LoggingIntegration(sentry_logs_level=None),
         ],
         # Error events on their own queue: never crowded out by transactions.
         "transport": PriorityTransport,

@@ -43,6 +43,14 @@ SEED_INTEGRATION = {
     "cache_spans": False,
 }
 
+# The SDK's default logging integration, without the handler for Sentry Logs (not enabled).
+LOGGING_INTEGRATION = {
+    "class": "LoggingIntegration",
+    "breadcrumbs": "INFO",
+    "events": "ERROR",
+    "sentry_logs": None,
+}
+
 
 def run_probe(mode: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     base = {
@@ -86,7 +94,7 @@ def test_init_defaults_are_the_seeds(tmp_path: Path) -> None:
     # profiles_sample_rate=1.0 (deprecated) becomes continuous profiling of every trace.
     assert kwargs["profile_session_sample_rate"] == 1.0
     assert kwargs["profile_lifecycle"] == "trace"
-    assert kwargs["integrations"] == [SEED_INTEGRATION]
+    assert kwargs["integrations"] == [SEED_INTEGRATION, LOGGING_INTEGRATION]
     assert kwargs["environment"] == "production"
     assert kwargs["release"] is None
     # send_default_pii=False, expressed as the SDK's current option.
