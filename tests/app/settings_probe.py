@@ -1,6 +1,6 @@
 """Imports the Django settings in a fresh interpreter and prints what they did, as JSON.
 
-Run by test_settings.py as `python settings_probe.py record|real|requests` with the app
+Run by test_app_settings.py as `python settings_probe.py record|real|requests` with the app
 directory on the path. `record` replaces `sentry_sdk.init` to capture its arguments;
 `real` lets the SDK initialise and reports the client's resolved options; `requests`
 also answers a few requests in-process and lists the envelopes the SDK hands to its

@@ -100,7 +100,7 @@ def test_init_defaults_are_the_seeds(tmp_path: Path) -> None:
     # send_default_pii=False, expressed as the SDK's current option.
     assert kwargs["data_collection"]["user_info"] is False
     assert kwargs["data_collection"]["database_query_data"] is False
-    assert kwargs["transport"] == "config.sentry.PriorityTransport"
+    assert kwargs["transport"] == "config.sentry.transport.PriorityTransport"
     # Deprecated options are not passed at all (their behaviour is covered above).
     for deprecated in ("enable_tracing", "profiles_sample_rate", "send_default_pii"):
         assert deprecated not in kwargs
