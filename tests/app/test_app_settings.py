@@ -8,16 +8,13 @@ start-up, deprecation warnings included, fails the test.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from appprocess import APP, manage, run_python
 
-REPO = Path(__file__).resolve().parents[2]
-APP = REPO / "app"
 PROBE = Path(__file__).with_name("settings_probe.py")
 # The `sentry-trace` header settings_probe.py sends as an upstream service would.
 CALLER_TRACE = "771a43a4192642f0b136d5159a501700-b2fb4a6c3ae8e4d1-1"
@@ -54,23 +51,11 @@ LOGGING_INTEGRATION = {
 
 def run_probe(mode: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     base = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(APP),
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_ENV_FILE": str(tmp_path / "no.env"),
-        "DJANGO_DATA_DIR": str(tmp_path),
-        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
         "DJANGO_SECRET_KEY": SECRET,
     }
-    return subprocess.run(
-        [sys.executable, "-W", "error", str(PROBE), mode],
-        env={**base, **env},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python(["-W", "error", str(PROBE), mode], {**base, **env}, tmp_path)
 
 
 def probe(mode: str, env: dict[str, str], tmp_path: Path) -> dict[str, Any]:
@@ -479,22 +464,11 @@ def test_behind_https_only_the_health_check_answers_plain_http(tmp_path: Path) -
 
 def run_deploy_check(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     base = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DJANGO_ENV_FILE": str(tmp_path / "no.env"),
-        "DJANGO_DATA_DIR": str(tmp_path),
         "DJANGO_SECRET_KEY": SECRET,  # 50+ characters, 5+ different ones
         "DJANGO_ALLOWED_HOSTS": "app.example.com",
     }
-    return subprocess.run(
-        [sys.executable, "-W", "error", str(APP / "manage.py"), "check", "--deploy",
-         "--fail-level", "WARNING"],
-        env={**base, **env},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )  # fmt: skip
+    args = ["check", "--deploy", "--fail-level", "WARNING"]
+    return manage(args, {**base, **env}, tmp_path)
 
 
 def test_https_behind_a_proxy_passes_the_deploy_check(tmp_path: Path) -> None:

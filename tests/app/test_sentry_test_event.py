@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from appprocess import manage
 
-APP = Path(__file__).resolve().parents[2] / "app"
 PROJECT_ID = "4501"
 PUBLIC_KEY = "0a1b2c3d4e5f40718293a4b5c6d74501"  # the stand-in's seeded key for `web`
 UNKNOWN_KEY = "ffffffffffffffffffffffffffffffff"
@@ -28,21 +26,8 @@ def dsn(url: str, key: str = PUBLIC_KEY) -> str:
 def run_command(
     tmp_path: Path, env: dict[str, str], *args: str
 ) -> subprocess.CompletedProcess[str]:
-    base = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DJANGO_ENV_FILE": str(tmp_path / "no.env"),
-        "DJANGO_DATA_DIR": str(tmp_path),
-        "DJANGO_SECRET_KEY": SECRET,
-    }
-    return subprocess.run(
-        [sys.executable, str(APP / "manage.py"), "sentry_test_event", *args],
-        env={**base, **env},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    env = {"DJANGO_SECRET_KEY": SECRET, **env}
+    return manage(["sentry_test_event", *args], env, tmp_path)
 
 
 def one_line_failure(proc: subprocess.CompletedProcess[str]) -> str:
