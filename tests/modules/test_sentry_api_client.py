@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sentry_harness import sentry_api
+from ansible.module_utils import sentry_api
 
 TOKEN = "sntrys_client_secret_value"
 
