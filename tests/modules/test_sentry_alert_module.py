@@ -12,8 +12,12 @@ PROJECT = "/api/0/projects/acme/web/"
 DETECTORS = "/api/0/organizations/acme/detectors/"
 WORKFLOWS = "/api/0/organizations/acme/workflows/"
 RULES = "/api/0/projects/acme/web/rules/"
+ENVIRONMENTS = "/api/0/organizations/acme/environments/"
 LOOKUP = [("GET", PROJECT), ("GET", DETECTORS)]
-LISTING = {"current": [*LOOKUP, ("GET", WORKFLOWS)], "legacy": [*LOOKUP, ("GET", RULES)]}
+LISTING = {
+    "current": [*LOOKUP, ("GET", WORKFLOWS), ("GET", ENVIRONMENTS)],
+    "legacy": [*LOOKUP, ("GET", RULES), ("GET", ENVIRONMENTS)],
+}
 CREATE = {"current": ("POST", WORKFLOWS), "legacy": ("POST", RULES)}
 API = {"current": "workflows", "legacy": "rules"}
 

@@ -46,6 +46,7 @@ def playbook(
     values = {
         "sentry_api_url": standin.url,
         "vault_sentry_api_token": token,
+        "sentry_api_token": "{{ vault_sentry_api_token }}",
         "sentry_org": "acme",
         "sentry_project": "web",
         "sentry_alert_rules": RULES if rules is None else rules,

@@ -140,14 +140,14 @@ def test_429_retry_after_is_honoured_then_succeeds(scripted: Scripted) -> None:
 
 
 def test_429_wait_is_capped(scripted: Scripted) -> None:
-    scripted.then(429, None, Retry_After="3600").then(200, [])
+    scripted.then(429, None, Retry_After="3600").then(200, {})
     sleeps: list[float] = []
     client(scripted.url, sleeps, max_wait=5).get("/x/")
     assert sleeps == [5]
 
 
 def test_429_uses_rate_limit_reset_when_no_retry_after(scripted: Scripted) -> None:
-    scripted.then(429, None, X_Sentry_Rate_Limit_Reset="1000003").then(200, [])
+    scripted.then(429, None, X_Sentry_Rate_Limit_Reset="1000003").then(200, {})
     sleeps: list[float] = []
     client(scripted.url, sleeps).get("/x/")
     assert sleeps == [3.0]
