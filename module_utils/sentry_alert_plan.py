@@ -423,7 +423,7 @@ def _undeclared(
         else:
             changes.append(Change("delete", item.name, item.id, item.view))
     doomed = [c for c in changes if c.action == "delete"]
-    nothing_declared = not any(d.state == "present" for d in declared)
+    nothing_declared = not any(d.state in ("present", "keep") for d in declared)
     if doomed and nothing_declared and not options.confirm_delete_all:
         problems.append(
             f"exclusive mode with no declared rule would delete all {len(doomed)} alert rules in "
@@ -460,9 +460,10 @@ def _legacy_duplicates(changes: list[Change], existing: list[Existing]) -> list[
     for index, (name, view) in enumerate(final):
         for other, other_view in final[:index]:
             if name != other and same(_comparable(view), _comparable(other_view)):
+                first, second = sorted((name, other))
                 problems.append(
-                    f"rule {name!r} would be an exact duplicate of {other!r} but for its name, "
-                    "which legacy Sentry refuses; change one of them"
+                    f"rules {first!r} and {second!r} would be exact duplicates but for their "
+                    "names, which legacy Sentry refuses; change one of them"
                 )
     return problems
 

@@ -44,17 +44,19 @@ class SentryAPIError(Exception):
     """A failed API call, described without the token.
 
     ``uncertain`` is true when a write may have been applied although no answer said so
-    (a gateway error or a lost connection).
+    (a gateway error or a lost connection); ``lost`` when the connection failed.
     """
 
     def __init__(
-        self, method: str, path: str, status: int | None, detail: str, uncertain: bool = False
+        self, method: str, path: str, status: int | None, detail: str, uncertain: bool = False,
+        lost: bool = False,
     ) -> None:
         self.method = method
         self.path = path
         self.status = status
         self.detail = detail
         self.uncertain = uncertain
+        self.lost = lost
         what = f"HTTP {status}" if status is not None else "no response"
         super().__init__(f"Sentry API {method} {path} failed: {what}: {detail}")
 
@@ -290,7 +292,7 @@ class SentryClient:
             try:
                 status, headers, raw = self._send(method, url, full_path, data)
             except SentryAPIError as err:
-                if err.uncertain or method not in IDEMPOTENT or attempt == self.max_attempts:
+                if not err.lost or method not in IDEMPOTENT or attempt == self.max_attempts:
                     raise
                 self._wait_for(self.backoff * 2 ** (attempt - 1), method, full_path)
                 continue
@@ -401,7 +403,7 @@ class SentryClient:
                 reason = getattr(err, "reason", err) or type(err).__name__
                 raise SentryAPIError(
                     method, full_path, None, self._scrub(str(reason)),
-                    uncertain=method not in IDEMPOTENT,
+                    uncertain=method not in IDEMPOTENT, lost=True,
                 ) from None
         raise SentryAPIError(method, full_path, None, "too many redirects")
 
