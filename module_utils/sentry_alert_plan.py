@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from ansible.module_utils.sentry_api import SentryAPIError, SentryClient, field_of, path_segment
 from ansible.module_utils.sentry_rule_format import EMAIL_ACTION, Rule, RuleError, parse_rule
 from ansible.module_utils.sentry_rule_payloads import (
+    fingerprint,
     legacy_payload,
     normalize_legacy,
     normalize_workflow,
@@ -456,15 +457,16 @@ def _legacy_duplicates(changes: list[Change], existing: list[Existing]) -> list[
     touched = {c.id for c in changes if c.id is not None and c.action != "unchanged"}
     final = [(c.name, c.after) for c in changes if c.action in ("create", "update", "rename")]
     final += [(e.name, e.view) for e in existing if e.id not in touched]
+    seen: dict[str, str] = {}
     problems = []
-    for index, (name, view) in enumerate(final):
-        for other, other_view in final[:index]:
-            if name != other and same(_comparable(view), _comparable(other_view)):
-                first, second = sorted((name, other))
-                problems.append(
-                    f"rules {first!r} and {second!r} would be exact duplicates but for their "
-                    "names, which legacy Sentry refuses; change one of them"
-                )
+    for name, view in final:
+        other = seen.setdefault(fingerprint(_comparable(view)), name)
+        if other != name:
+            first, second = sorted((name, other))
+            problems.append(
+                f"rules {first!r} and {second!r} would be exact duplicates but for their "
+                "names, which legacy Sentry refuses; change one of them"
+            )
     return problems
 
 

@@ -135,6 +135,11 @@ def _canon(value: Any) -> Any:
     return value
 
 
+def fingerprint(rule: Mapping[str, Any]) -> str:
+    """A string equal for two rules exactly when same() holds for them."""
+    return json.dumps(_canon(rule), sort_keys=True)
+
+
 def same(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     """Whether two normalized rules mean the same to Sentry."""
     return _canon(current) == _canon(wanted)

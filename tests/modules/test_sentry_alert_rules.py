@@ -3,6 +3,8 @@ answers to writes, validation before the first write, and the cost of a no-op ru
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -156,9 +158,6 @@ def shared_workflow(standin: Any) -> str:
              "config": {"targetType": "issue_owners", "targetDisplay": None,
                         "targetIdentifier": ""}, "status": "active"}]}],
     }
-    import json
-    import urllib.request
-
     request = urllib.request.Request(
         standin.url + WORKFLOWS, data=json.dumps(body).encode(), method="POST",
         headers={**standin.headers(), "Content-Type": "application/json"},

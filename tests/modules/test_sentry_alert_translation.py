@@ -73,7 +73,8 @@ def test_legacy_email_action(email: dict[str, str], target: str | None, expected
 
 # Email actions, workflows: the two examples of the schema's "Notify on Preferred Channel".
 def test_workflow_email_action_user() -> None:
-    body = payloads.workflow_payload(rule(email={"to": "member", "member": "a@x.io"}), "232692", "9")
+    friendly = rule(email={"to": "member", "member": "a@x.io"})
+    body = payloads.workflow_payload(friendly, "232692", "9")
     assert body["action_filters"][0]["actions"] == [
         {
             "type": "email",
@@ -192,9 +193,8 @@ def test_full_workflow_body() -> None:
 def test_match_any_is_any_short_on_workflows() -> None:
     body = payloads.workflow_payload(rule(when=["first_seen", "regression"]), None, "1")
     assert body["triggers"]["logicType"] == "any-short"
-    assert (
-        payloads.legacy_payload(rule(when=["first_seen", "regression"]), None)["actionMatch"] == "any"
-    )
+    legacy = payloads.legacy_payload(rule(when=["first_seen", "regression"]), None)
+    assert legacy["actionMatch"] == "any"
 
 
 @pytest.mark.parametrize(
