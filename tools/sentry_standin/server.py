@@ -207,6 +207,8 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         if method == "GET" and name in ("requests", "events", "faults"):
             return api.Reply(200, copy.deepcopy(getattr(state, name)))
+        if method == "GET" and name == "ingest":
+            return api.Reply(200, ingest.counts_json(state))
         if method == "GET" and name == "state":
             return api.Reply(200, state.snapshot())
         if method == "POST" and name == "reset":
