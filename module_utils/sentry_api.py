@@ -1,14 +1,24 @@
-"""A small Sentry web API client shared by the sentry_* modules.
+"""The Sentry web API client shared by the sentry_* modules.
 
-Only the Python standard library is used, so the modules run on any controller.
-It speaks Bearer-token auth, follows Link-header pagination, retries rate-limited
-(429) and server-error (5xx) answers a bounded number of times, and raises errors
-that name the method, path, status and Sentry's ``detail`` but never the token.
+Standard library only, so the modules run on any controller. Bearer-token auth, Link-header
+pagination, and these rules for a hostile network:
+
+- only requests that are safe to repeat (GET, PUT, DELETE) are retried after a 5xx or a lost
+  connection; a POST is retried only after a 429 (Sentry refused it). A POST that ended in
+  another 5xx or a lost connection may have been applied: ``create()`` reads before it tries
+  again;
+- redirects are followed only for GET and only within the configured origin, so the token
+  never goes to another host or scheme;
+- one deadline bounds the whole run (every request, retry and wait);
+- an answer that is not JSON, or not the shape asked for, is an error naming the request;
+- errors name the method, path, status and Sentry's ``detail``, never the token.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import math
 import re
 import ssl
 import time
@@ -22,26 +32,37 @@ from typing import Any
 DEFAULT_API_URL = "https://sentry.io"
 USER_AGENT = "django-sentry-deploy/sentry_api"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# A POST that failed with a plain 500 may have been applied; repeating it could create
-# a duplicate, so only gateway-type failures (and 429) are retried for POST.
-POST_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 MAX_PAGES = 1000
-
-_LINK_ENTRY = re.compile(r"<([^>]*)>((?:\s*;\s*[a-zA-Z_]+\s*=\s*\"[^\"]*\")*)")
-_LINK_PARAM = re.compile(r"([a-zA-Z_]+)\s*=\s*\"([^\"]*)\"")
+MAX_LINK_HEADER = 16384
+# Org, project and team slugs as Sentry makes them (lowercase), or a numeric id.
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class SentryAPIError(Exception):
-    """A failed API call, described without the token."""
+    """A failed API call, described without the token.
 
-    def __init__(self, method: str, path: str, status: int | None, detail: str) -> None:
+    ``uncertain`` is true when a write may have been applied although no answer said so
+    (a gateway error or a lost connection); ``lost`` when the connection failed.
+    """
+
+    def __init__(
+        self, method: str, path: str, status: int | None, detail: str, uncertain: bool = False,
+        lost: bool = False,
+    ) -> None:
         self.method = method
         self.path = path
         self.status = status
         self.detail = detail
-        where = f"{method} {path}"
+        self.uncertain = uncertain
+        self.lost = lost
         what = f"HTTP {status}" if status is not None else "no response"
-        super().__init__(f"Sentry API {where} failed: {what}: {detail}")
+        super().__init__(f"Sentry API {method} {path} failed: {what}: {detail}")
+
+
+class InputError(ValueError):
+    """Module input that cannot be used; the message names the option, never its value."""
 
 
 @dataclass
@@ -61,22 +82,70 @@ def api_root(base_url: str) -> str:
     return root + "/api/0"
 
 
+def check_slug(value: Any, option: str) -> str:
+    """Refuse anything that is not a Sentry slug before it goes into a URL."""
+    if not isinstance(value, str) or not SLUG.match(value):
+        raise InputError(
+            f"{option} must be a Sentry slug: lowercase letters, digits, '-' and '_'"
+        )
+    return value
+
+
 def path_segment(value: str | int) -> str:
-    """Quote one path segment (slug, id or release version)."""
-    return urllib.parse.quote(str(value), safe="")
+    """Quote one path segment (slug, id or release version); '.' and '..' are refused."""
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise InputError(f"{text!r} cannot be a path segment")
+    return urllib.parse.quote(text, safe="")
+
+
+def link_entries(header: str) -> list[tuple[str, dict[str, str]]]:
+    """Parse a Link header into (url, params) in one linear pass.
+
+    A header longer than MAX_LINK_HEADER is refused: Sentry's are a few hundred bytes.
+    """
+    if len(header) > MAX_LINK_HEADER:
+        raise ValueError(f"Link header of {len(header)} bytes")
+    entries = []
+    for chunk in header.split("<")[1:]:
+        url, closed, rest = chunk.partition(">")
+        if not closed:
+            continue
+        params = {}
+        for piece in rest.split(";"):
+            name, equals, value = piece.partition("=")
+            if equals:
+                params[name.strip(" ,\t").lower()] = value.strip(" ,\t").strip('"')
+        entries.append((url, params))
+    return entries
 
 
 def next_cursor(link_header: str | None) -> str | None:
     """Return the cursor of the rel="next" Link entry when it has results."""
     if not link_header:
         return None
-    for match in _LINK_ENTRY.finditer(link_header):
-        params = dict(_LINK_PARAM.findall(match.group(2)))
+    for _, params in link_entries(link_header):
         if params.get("rel") == "next":
             if params.get("results") == "true" and params.get("cursor"):
                 return params["cursor"]
             return None
     return None
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def url_warnings(base_url: str) -> list[str]:
+    """Warnings about the API URL itself (the token in clear over a network)."""
+    scheme, host, _ = origin(api_root(base_url))
+    if scheme == "http" and host not in LOCAL_HOSTS:
+        return [
+            "api_url uses http:// to a host other than localhost: the token travels unencrypted"
+        ]
+    return []
 
 
 def _detail(body: bytes) -> str:
@@ -86,7 +155,7 @@ def _detail(body: bytes) -> str:
     except ValueError:
         return text[:300] or "(empty body)"
     if isinstance(data, dict) and "detail" in data:
-        return str(data["detail"])
+        return str(data["detail"])[:300]
     return json.dumps(data, sort_keys=True)[:300]
 
 
@@ -97,6 +166,17 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def _seconds(value: str | None) -> float | None:
+    """A finite, non-negative number of seconds, or None (NaN, inf and text are ignored)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
 def _unverified_context() -> ssl.SSLContext:
     context = ssl.create_default_context()
     context.check_hostname = False
@@ -104,13 +184,28 @@ def _unverified_context() -> ssl.SSLContext:
     return context
 
 
+class _Redirect(Exception):
+    def __init__(self, status: int, location: str) -> None:
+        super().__init__(location)
+        self.status = status
+        self.location = location
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Hand every redirect back to the client, which decides whether to follow it."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        raise _Redirect(code, newurl)
+
+
 def client_argument_spec() -> dict[str, dict[str, Any]]:
     """Options every sentry_* module takes to reach the API."""
     return {
         "api_url": {"type": "str", "default": DEFAULT_API_URL},
-        "api_token": {"type": "str", "no_log": True},
+        "api_token": {"type": "str", "no_log": True, "required": True},
         "api_timeout": {"type": "float", "default": 30.0},
         "api_retries": {"type": "int", "default": 3},
+        "api_deadline": {"type": "float", "default": 300.0},
         "validate_certs": {"type": "bool", "default": True},
         "org": {"type": "str", "required": True},
     }
@@ -118,17 +213,27 @@ def client_argument_spec() -> dict[str, dict[str, Any]]:
 
 def client_from_params(params: Mapping[str, Any]) -> SentryClient:
     """Build a client from the options of client_argument_spec()."""
+    for option in ("api_timeout", "api_deadline"):
+        value = params[option]
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"{option} must be a positive number of seconds")
+    if params["api_retries"] < 0:
+        raise InputError("api_retries must be 0 or more")
+    scheme, host, _ = origin(params["api_url"] or "")
+    if scheme not in ("http", "https") or not host:
+        raise InputError("api_url must be an http(s) URL")
     return SentryClient(
         params["api_url"],
         params["api_token"],
         timeout=params["api_timeout"],
-        max_attempts=1 + max(0, params["api_retries"]),
+        max_attempts=1 + params["api_retries"],
+        deadline=params["api_deadline"],
         validate_certs=params["validate_certs"],
     )
 
 
 class SentryClient:
-    """One Sentry organization's API, reached with one token."""
+    """One Sentry organization's API, reached with one token, within one deadline."""
 
     def __init__(
         self,
@@ -138,13 +243,15 @@ class SentryClient:
         max_attempts: int = 4,
         backoff: float = 0.5,
         max_wait: float = 30.0,
+        deadline: float = 300.0,
         validate_certs: bool = True,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not token:
-            raise ValueError("an API token is required")
+            raise InputError("api_token is required")
         self.root = api_root(base_url)
+        self._origin = origin(self.root)
         self._token = token
         self.timeout = timeout
         self.max_attempts = max(1, max_attempts)
@@ -152,8 +259,16 @@ class SentryClient:
         self.max_wait = max_wait
         self._sleep = sleep
         self._clock = clock
-        self._context = None if validate_certs else _unverified_context()
+        self._ends = time.monotonic() + deadline
+        self._deadline = deadline
+        context = None if validate_certs else _unverified_context()
+        self._opener = urllib.request.build_opener(
+            _NoRedirects(), urllib.request.HTTPSHandler(context=context)
+        )
         self.requests_made = 0
+        self.warnings = url_warnings(base_url)
+
+    # ---- requests ------------------------------------------------------------------
 
     def request(
         self,
@@ -162,28 +277,40 @@ class SentryClient:
         query: Mapping[str, Any] | None = None,
         body: Any = None,
         allow: tuple[int, ...] = (),
+        expect: type | None = None,
     ) -> Response:
-        """Send one call, retrying 429/5xx; statuses in ``allow`` are returned, not raised."""
-        full_path = self._full(path)
+        """Send one call; statuses in ``allow`` are returned, not raised.
+
+        ``expect`` (dict or list) is the JSON type a 2xx answer must have.
+        """
+        full_path = self.full_path(path)
         url = self.root + path
         if query:
             url += "?" + urllib.parse.urlencode(query, doseq=True)
         data = None if body is None else json.dumps(body).encode()
-        retryable = POST_RETRY_STATUSES if method == "POST" else RETRY_STATUSES
         for attempt in range(1, self.max_attempts + 1):
-            status, headers, raw = self._send(method, url, full_path, data)
+            try:
+                status, headers, raw = self._send(method, url, full_path, data)
+            except SentryAPIError as err:
+                if not err.lost or method not in IDEMPOTENT or attempt == self.max_attempts:
+                    raise
+                self._wait_for(self.backoff * 2 ** (attempt - 1), method, full_path)
+                continue
             if 200 <= status < 300 or status in allow:
-                return Response(status, self._json(raw), headers)
-            if status not in retryable or attempt == self.max_attempts:
+                data = self._decode(method, full_path, status, raw, expect)
+                return Response(status, data, headers)
+            safe = status == 429 or (method in IDEMPOTENT and status in RETRY_STATUSES)
+            if not safe or attempt == self.max_attempts:
                 detail = self._scrub(_detail(raw))
-                if status in retryable:
+                if safe:
                     detail += f" (gave up after {attempt} attempts)"
-                raise SentryAPIError(method, full_path, status, detail)
-            self._sleep(self._wait(status, headers, attempt))
+                uncertain = method not in IDEMPOTENT and status >= 500
+                raise SentryAPIError(method, full_path, status, detail, uncertain)
+            self._wait_for(self._wait(status, headers, attempt), method, full_path)
         raise AssertionError("unreachable")
 
-    def get(self, path: str, query: Mapping[str, Any] | None = None) -> Any:
-        return self.request("GET", path, query).data
+    def get(self, path: str, query: Mapping[str, Any] | None = None, expect: type = dict) -> Any:
+        return self.request("GET", path, query, expect=expect).data
 
     def paginate(self, path: str, query: Mapping[str, Any] | None = None) -> list[Any]:
         """GET every page of a list endpoint, following rel="next" while it has results."""
@@ -191,17 +318,65 @@ class SentryClient:
         items: list[Any] = []
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
-            response = self.request("GET", path, params)
-            if not isinstance(response.data, list):
-                raise SentryAPIError("GET", self._full(path), response.status, "not a JSON list")
+            response = self.request("GET", path, params, expect=list)
             items.extend(response.data)
-            cursor = next_cursor(_header(response.headers, "Link"))
+            try:
+                cursor = next_cursor(_header(response.headers, "Link"))
+            except ValueError as err:
+                raise SentryAPIError("GET", self.full_path(path), 200, f"unusable {err}") from None
             # An empty page ends the list even if the server claims more results.
             if cursor is None or cursor in seen or not response.data:
                 return items
             seen.add(cursor)
             params["cursor"] = cursor
-        raise SentryAPIError("GET", self._full(path), 200, f"more than {MAX_PAGES} pages")
+        raise SentryAPIError("GET", self.full_path(path), 200, f"more than {MAX_PAGES} pages")
+
+    def create(
+        self, path: str, body: Any, find: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        """POST a new object; after an answer that leaves it unknown whether the object was
+        created, ``find()`` reads it back, and the POST is only repeated when it is not there."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return self.request("POST", path, body=body, expect=dict).data
+            except SentryAPIError as err:
+                if not err.uncertain:
+                    raise
+                found = find()
+                if found is not None:
+                    return found
+                if attempt == self.max_attempts:
+                    raise SentryAPIError(
+                        err.method, err.path, err.status,
+                        f"{err.detail} (not created, gave up after {attempt} attempts)",
+                    ) from None
+                self._wait_for(self.backoff * 2 ** (attempt - 1), "POST", err.path)
+        raise AssertionError("unreachable")
+
+    def delete(self, path: str) -> None:
+        """DELETE an object; a 404 (already gone, for example after a retry) is success."""
+        self.request("DELETE", path, allow=(404,))
+
+    # ---- plumbing ------------------------------------------------------------------
+
+    def _remaining(self, method: str, full_path: str) -> float:
+        left = self._ends - time.monotonic()
+        if left <= 0:
+            raise SentryAPIError(
+                method, full_path, None,
+                f"the run's deadline of {self._deadline:g} seconds (api_deadline) has passed",
+            )
+        return left
+
+    def _wait_for(self, seconds: float, method: str, full_path: str) -> None:
+        left = self._remaining(method, full_path)
+        if seconds >= left:
+            raise SentryAPIError(
+                method, full_path, None,
+                f"a retry would pass the run's deadline of {self._deadline:g} seconds "
+                "(api_deadline)",
+            )
+        self._sleep(seconds)
 
     def _send(
         self, method: str, url: str, full_path: str, data: bytes | None
@@ -213,42 +388,74 @@ class SentryClient:
         }
         if data is not None:
             headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(url, data=data, method=method, headers=headers)
-        self.requests_made += 1
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout, context=self._context) as resp:
-                return resp.status, dict(resp.headers.items()), resp.read()
-        except urllib.error.HTTPError as err:
-            return err.code, dict(err.headers.items()), err.read()
-        except (TimeoutError, urllib.error.URLError, ConnectionError) as err:
-            reason = getattr(err, "reason", err)
-            raise SentryAPIError(method, full_path, None, self._scrub(str(reason))) from None
+        for _ in range(5):
+            timeout = min(self.timeout, self._remaining(method, full_path))
+            req = urllib.request.Request(url, data=data, method=method, headers=headers)
+            self.requests_made += 1
+            try:
+                with self._opener.open(req, timeout=timeout) as resp:
+                    return resp.status, dict(resp.headers.items()), resp.read()
+            except _Redirect as redirect:
+                url = self._follow(method, full_path, url, redirect)
+            except urllib.error.HTTPError as err:
+                return err.code, dict(err.headers.items()), err.read()
+            except (OSError, http.client.HTTPException) as err:
+                reason = getattr(err, "reason", err) or type(err).__name__
+                raise SentryAPIError(
+                    method, full_path, None, self._scrub(str(reason)),
+                    uncertain=method not in IDEMPOTENT, lost=True,
+                ) from None
+        raise SentryAPIError(method, full_path, None, "too many redirects")
+
+    def _follow(self, method: str, full_path: str, url: str, redirect: _Redirect) -> str:
+        target = urllib.parse.urljoin(url, redirect.location)
+        if method != "GET" or origin(target) != self._origin:
+            scheme, host, port = origin(target)
+            raise SentryAPIError(
+                method, full_path, redirect.status,
+                f"redirect to {scheme}://{host}:{port} not followed: the token is only sent "
+                "to the api_url origin with GET",
+            )
+        return target
 
     def _wait(self, status: int, headers: Mapping[str, str], attempt: int) -> float:
         backoff = self.backoff * 2 ** (attempt - 1)
         if status == 429:
-            retry_after = _header(headers, "Retry-After")
-            reset = _header(headers, "X-Sentry-Rate-Limit-Reset")
-            try:
-                if retry_after is not None:
-                    backoff = float(retry_after)
-                elif reset is not None:
-                    backoff = float(reset) - self._clock()
-            except ValueError:
-                pass
+            retry_after = _seconds(_header(headers, "Retry-After"))
+            reset = _seconds(_header(headers, "X-Sentry-Rate-Limit-Reset"))
+            if retry_after is not None:
+                backoff = retry_after
+            elif reset is not None:
+                backoff = reset - self._clock()
         return min(max(backoff, 0.0), self.max_wait)
 
-    def _full(self, path: str) -> str:
+    def full_path(self, path: str) -> str:
         return urllib.parse.urlsplit(self.root).path + path
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "********")
 
     @staticmethod
-    def _json(raw: bytes) -> Any:
-        if not raw.strip():
-            return None
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw.decode("utf-8", "replace")
+    def _decode(
+        method: str, full_path: str, status: int, raw: bytes, expect: type | None
+    ) -> Any:
+        data = None
+        if raw.strip():
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                raise SentryAPIError(method, full_path, status, "the answer is not JSON") from None
+        if expect is not None and not isinstance(data, expect):
+            kind = "a JSON object" if expect is dict else "a JSON list"
+            raise SentryAPIError(method, full_path, status, f"the answer is not {kind}")
+        return data
+
+
+def field_of(item: Any, name: str, request: str, kinds: tuple[type, ...] = (str, int)) -> Any:
+    """A required field of an object Sentry sent, or a clear error naming the request
+    (``request`` is "METHOD /api/0/path/")."""
+    value = item.get(name) if isinstance(item, dict) else None
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        method, _, path = request.partition(" ")
+        raise SentryAPIError(method, path, 200, f"the answer has an item without a usable {name!r}")
+    return value

@@ -9,10 +9,12 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from importlib import import_module
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 T = TypeVar("T")
 
@@ -64,18 +66,19 @@ def read_rate(env: environ.Env, name: str, default: float) -> float:
     return _read(env, name, _parse_rate, default)
 
 
-def _parse_positive_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError("expected a positive integer") from None
-    if value < 1:
-        raise ValueError("expected a positive integer")
-    return value
+def read_int(env: environ.Env, name: str, default: int, minimum: int) -> int:
+    expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
 
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"expected {expected}") from None
+        if value < minimum:
+            raise ValueError(f"expected {expected}")
+        return value
 
-def read_positive_int(env: environ.Env, name: str, default: int) -> int:
-    return _read(env, name, _parse_positive_int, default)
+    return _read(env, name, parse, default)
 
 
 def _parse_log_level(raw: str) -> str:
@@ -93,13 +96,6 @@ def read_str(env: environ.Env, name: str, default: str | None = None) -> str | N
     return _read(env, name, str, default)
 
 
-def read_required(env: environ.Env, name: str, why: str) -> str:
-    value = read_str(env, name)
-    if value is None:
-        raise ConfigError(f"{name} is required {why}")
-    return value
-
-
 def read_list(env: environ.Env, name: str, default: list[str]) -> list[str]:
     def split(raw: str) -> list[str]:
         return [item.strip() for item in raw.split(",") if item.strip()]
@@ -107,16 +103,56 @@ def read_list(env: environ.Env, name: str, default: list[str]) -> list[str]:
     return _read(env, name, split, default)
 
 
-def read_database(env: environ.Env, name: str, default: str) -> dict[str, object]:
+def read_origins(env: environ.Env, name: str) -> list[str]:
+    """A comma list of origins such as `https://example.com` (scheme and host)."""
+
+    def split(raw: str) -> list[str]:
+        origins = [item.strip() for item in raw.split(",") if item.strip()]
+        for origin in origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError("expected a comma list of origins like https://example.com")
+        return origins
+
+    return _read(env, name, split, [])
+
+
+def read_database(env: environ.Env, name: str, default: str) -> dict[str, Any]:
+    """A django-environ database URL, parsed and checked up to the driver's import.
+
+    Without these checks a bad URL or a missing driver only shows at the first query,
+    as a traceback; the URL may hold a password, so the errors never quote it.
+    """
     raw = read_str(env, name, default) or default
-    scheme = urlsplit(raw).scheme
+    try:
+        scheme = urlsplit(raw).scheme
+    except ValueError:
+        raise ConfigError(f"{name} is not a valid database URL (it cannot be parsed)") from None
     if scheme not in environ.Env.DB_SCHEMES:
         known = ", ".join(sorted(environ.Env.DB_SCHEMES))
-        raise ConfigError(f"{name} has an unsupported scheme {scheme!r} (expected one of: {known})")
+        raise ConfigError(f"{name} has an unsupported scheme (expected one of: {known})")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            return environ.Env.db_url_config(raw)
-    except (ValueError, UserWarning) as exc:
-        # The URL may hold a password: report the kind of problem, never the value.
-        raise ConfigError(f"{name} is not a valid database URL ({type(exc).__name__})") from None
+            config = environ.Env.db_url_config(raw)
+    except (ValueError, UserWarning):
+        raise ConfigError(
+            f"{name} is not a valid database URL (check its host, port and path)"
+        ) from None
+    engine = config["ENGINE"]
+    if engine != "django.db.backends.sqlite3" and not config.get("NAME"):
+        raise ConfigError(f"{name} names no database (the path after the host)")
+    if not isinstance(config.get("CONN_MAX_AGE"), int | None):
+        raise ConfigError(f"{name} has an invalid conn_max_age (expected seconds)")
+    _require_driver(name, engine)
+    return config
+
+
+def _require_driver(name: str, engine: str) -> None:
+    """The Django backend imports its driver (psycopg, MySQLdb, ...) at import time."""
+    try:
+        import_module(f"{engine}.base")
+    except (ImportError, ImproperlyConfigured):
+        raise ConfigError(
+            f"{name} needs a database driver that is not installed (backend {engine})"
+        ) from None

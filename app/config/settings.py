@@ -8,9 +8,14 @@ from pathlib import Path
 
 import environ
 import sentry_sdk
+from sentry_sdk.integrations.logging import LoggingIntegration
 
 from config import env as envvars
-from config.sentry import after_init, init_options
+from config.sentry import after_init
+from config.sentry.integration import DjangoIntegration  # the SDK's, see its docstring
+from config.sentry.options import read_sentry_config
+from config.sentry.privacy import DATA_COLLECTION
+from config.sentry.transport import PriorityTransport
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,12 +44,42 @@ try:
     }
     DJANGO_LOG_LEVEL = envvars.read_log_level(env, "DJANGO_LOG_LEVEL", "INFO")
     SENTRY_DEBUG_VIEW = envvars.read_bool(env, "SENTRY_DEBUG_VIEW", False)
-    SENTRY_OPTIONS = init_options(env)
+    SENTRY = read_sentry_config(env)
+    # What /version answers: the Sentry release, else the image's version.
+    APP_RELEASE = SENTRY.release or envvars.read_str(env, "APP_VERSION")
+    HTTPS = envvars.read_bool(env, "DJANGO_HTTPS", False)
+    HSTS_SECONDS = envvars.read_int(env, "DJANGO_SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    HSTS_INCLUDE_SUBDOMAINS = envvars.read_bool(env, "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    HSTS_PRELOAD = envvars.read_bool(env, "DJANGO_SECURE_HSTS_PRELOAD", True)
+    CSRF_TRUSTED_ORIGINS = envvars.read_origins(env, "DJANGO_CSRF_TRUSTED_ORIGINS")
 except envvars.ConfigError as error:
     envvars.fail_startup(error)
 
-if SENTRY_OPTIONS is not None:
-    sentry_sdk.init(**SENTRY_OPTIONS)
+if SENTRY.dsn is not None:
+    sentry_sdk.init(
+        dsn=SENTRY.dsn,
+        environment=SENTRY.environment,
+        release=SENTRY.release,
+        integrations=[
+            DjangoIntegration(
+                transaction_style="url",
+                middleware_spans=SENTRY.tracing,
+                signals_spans=False,
+                cache_spans=False,
+                http_methods_to_capture=SENTRY.http_methods_to_capture,
+            ),
+            # Sentry Logs are not used: no handler examining every record to drop it.
+            LoggingIntegration(sentry_logs_level=None),
+        ],
+        traces_sample_rate=SENTRY.traces_sample_rate,  # None: errors only
+        traces_sampler=SENTRY.traces_sampler,  # the rate, capped per process; no /healthz
+        profile_session_sample_rate=SENTRY.profiles_rate,
+        profile_lifecycle="trace",
+        data_collection=DATA_COLLECTION,  # send_default_pii=False
+        transport=PriorityTransport,  # error events on a queue of their own
+        transport_queue_size=SENTRY.transport_queue_size,
+        shutdown_timeout=5,  # queued events get this long at worker exit
+    )
     after_init(sentry_sdk.get_client().options)
 
 INSTALLED_APPS = [
@@ -90,6 +125,17 @@ STORAGES = {
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Behind a TLS-terminating proxy (DJANGO_HTTPS=1), which sets X-Forwarded-Proto and
+# must overwrite any the client sent. /healthz stays plain HTTP: it never reaches Django.
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = HSTS_SECONDS
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = HSTS_INCLUDE_SUBDOMAINS
+    SECURE_HSTS_PRELOAD = HSTS_PRELOAD
 
 LOGGING = {
     "version": 1,

@@ -14,9 +14,8 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def version(request: HttpRequest) -> JsonResponse:
-    """Which release is running (no database)."""
-    release = (settings.SENTRY_OPTIONS or {}).get("release")
-    return JsonResponse({"release": release})
+    """Which release is running (no database): SENTRY_RELEASE, else the image's version."""
+    return JsonResponse({"release": settings.APP_RELEASE})
 
 
 def sentry_debug(request: HttpRequest) -> HttpResponse:

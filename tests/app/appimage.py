@@ -175,27 +175,62 @@ def run_app(
     workdir: Path,
     name_prefix: str = "dsd-apptest",
     cpus: str | None = None,
+    data_volume: str | None = None,
 ) -> Iterator[AppContainer]:
-    """Run the image hardened as in production; removed by name afterwards."""
+    """Run the image hardened as in production; removed by name afterwards.
+
+    `/data` is a tmpfs unless `data_volume` names a Docker volume to mount there.
+    """
     name = f"{name_prefix}-{secrets.token_hex(4)}"
-    env_file = workdir / f"{name}.env"
-    env_file.touch(mode=0o600)
-    env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
-    args = [
-        "run", "--detach", "--name", name,
-        "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-        "--tmpfs", "/tmp",
-        "--tmpfs", f"/data:uid={APP_UID},gid={APP_UID},mode=0700",
-        "--memory", "512m",
-        "--publish", "127.0.0.1::8000",
-        "--env-file", str(env_file),
-    ]  # fmt: skip
+    args = ["run", "--detach", "--name", name, *hardening(data_volume)]
+    args += ["--memory", "512m", "--publish", "127.0.0.1::8000"]
     if cpus:
         args += ["--cpus", cpus]
     try:
-        docker(*args, image)
+        with env_file(env, workdir, name) as path:
+            docker(*args, "--env-file", str(path), image)
         port = docker("port", name, "8000/tcp").splitlines()[0].rsplit(":", 1)[-1]
         yield AppContainer(name=name, url=f"http://127.0.0.1:{port}")
     finally:
         docker("rm", "--force", "--volumes", name, check=False)
-        env_file.unlink(missing_ok=True)
+
+
+def hardening(data_volume: str | None = None) -> list[str]:
+    """`docker run` options of the production container: read-only root, no capabilities."""
+    data = (
+        ["--volume", f"{data_volume}:/data"]
+        if data_volume
+        else ["--tmpfs", f"/data:uid={APP_UID},gid={APP_UID},mode=0700"]
+    )
+    return [
+        "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+        "--tmpfs", "/tmp", *data,
+    ]  # fmt: skip
+
+
+@contextmanager
+def env_file(env: dict[str, str], workdir: Path, name: str) -> Iterator[Path]:
+    """The variables in a file readable by its owner only (values stay off the command line)."""
+    path = workdir / f"{name}.env"
+    path.touch(mode=0o600)
+    path.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def run_once(
+    image: str, env: dict[str, str], workdir: Path, *command: str, data_volume: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """One command in a hardened, short-lived container (`docker run --rm`)."""
+    name = f"dsd-apptest-once-{secrets.token_hex(4)}"
+    with env_file(env, workdir, name) as path:
+        args = ["run", "--rm", "--name", name, *hardening(data_volume), "--env-file", str(path)]
+        return subprocess.run(
+            ["docker", *args, image, *command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )

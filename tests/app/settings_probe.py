@@ -1,15 +1,17 @@
 """Imports the Django settings in a fresh interpreter and prints what they did, as JSON.
 
-Run by test_settings.py as `python settings_probe.py record|real|requests` with the app
-directory on the path. `record` replaces `sentry_sdk.init` to capture its arguments;
-`real` lets the SDK initialise and reports the client's resolved options; `requests`
-also answers a few requests in-process and lists the envelopes the SDK hands to its
-transport.
+Run by test_app_settings.py as `python settings_probe.py record|real|requests|unreachable`
+with the app directory on the path. `record` replaces `sentry_sdk.init` to capture its
+arguments; `real` lets the SDK initialise and reports the client's resolved options;
+`requests` also answers a few requests in-process and lists the envelopes the SDK hands
+to its transport; `unreachable` sends one error event to a DSN nobody answers and counts
+the error envelopes the transport is handed in the next seconds.
 """
 
 import json
 import logging
 import sys
+import time
 import wsgiref.util
 from typing import Any
 
@@ -26,6 +28,16 @@ SAMPLING_CONTEXTS = {
     "page": {"wsgi_environ": {"PATH_INFO": "/"}, "parent_sampled": None},
     "page_with_unsampled_parent": {"wsgi_environ": {"PATH_INFO": "/"}, "parent_sampled": False},
 }
+SECURITY_SETTINGS = (
+    "SECURE_PROXY_SSL_HEADER",
+    "SECURE_SSL_REDIRECT",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "CSRF_TRUSTED_ORIGINS",
+)
 # A `sentry-trace` header of an upstream service (trace id, span id, sampled).
 CALLER_TRACE = "771a43a4192642f0b136d5159a501700-b2fb4a6c3ae8e4d1-1"
 
@@ -92,6 +104,8 @@ def main(mode: str) -> None:
         "allowed_hosts": settings.ALLOWED_HOSTS,
         "database": {k: settings.DATABASES["default"][k] for k in ("ENGINE", "NAME")},
         "client_active": client.is_active(),
+        "app_release": settings.APP_RELEASE,
+        "security": {name: getattr(settings, name) for name in SECURITY_SETTINGS},
     }
     if mode != "record" and client.is_active():
         options = client.options
@@ -109,7 +123,25 @@ def main(mode: str) -> None:
         }
     if mode == "requests":
         result["requests"] = serve_requests(client)
+    if mode == "unreachable":
+        result["error_envelopes"] = count_error_envelopes(client, seconds=2.0)
     json.dump(result, sys.stdout)
+
+
+def count_error_envelopes(client: Any, seconds: float) -> int:
+    """Error envelopes handed to the transport within `seconds` of one captured message."""
+    handed: list[Any] = []
+    capture = client.transport.capture_envelope
+
+    def counting(envelope: Any) -> None:
+        if any(item.type == "event" for item in envelope.items):
+            handed.append(envelope)
+        capture(envelope)
+
+    client.transport.capture_envelope = counting
+    sentry_sdk.capture_message("probe message")
+    time.sleep(seconds)
+    return len(handed)
 
 
 def describe_envelope(envelope: Any) -> dict[str, Any]:
@@ -164,6 +196,7 @@ def serve_requests(client: Any) -> dict[str, Any]:
     statuses["/healthz again"] = get("/healthz")
     statuses["/healthz, unknown host"] = get("/healthz", host="10.1.2.3:8000")
     statuses["/, unknown host"] = get("/", host="10.1.2.3:8000")
+    statuses["/, forwarded https"] = get("/", HTTP_X_FORWARDED_PROTO="https")
     statuses["/sentry-debug/"] = get("/sentry-debug/")
     statuses["/sentry-debug/ again"] = get("/sentry-debug/")
     statuses["/sentry-debug/, traced caller"] = get(

@@ -238,3 +238,129 @@ def test_every_error_arrives_under_load_with_a_slow_ingest(
             f"load: {sum(served)} page requests, {transactions} transactions received, "
             f"shed log lines: {shed}"
         )
+
+
+def test_version_is_the_release_else_the_image_version(app_image: str, tmp_path: Path) -> None:
+    env = {"DJANGO_SECRET_KEY": SECRET_KEY}
+    for extra, expected in [({"SENTRY_RELEASE": RELEASE}, RELEASE), ({}, "0.0.0-test")]:
+        with appimage.run_app(app_image, {**env, **extra}, tmp_path) as app:
+            appimage.wait_until_answering(app.url)
+            status, body = appimage.get(f"{app.url}/version")
+            assert (status, appimage.json.loads(body)) == (200, {"release": expected})
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_postgres_urls_load_the_bundled_driver(app_image: str, tmp_path: Path, scheme: str) -> None:
+    env = {"DJANGO_SECRET_KEY": SECRET_KEY, "DATABASE_URL": f"{scheme}://user:pw@host:5432/db"}
+    script = (
+        "from django.db import connection as c; import psycopg; "
+        "print(c.settings_dict['ENGINE'], c.Database.__name__, psycopg.pq.__impl__)"
+    )
+    proc = appimage.run_once(app_image, env, tmp_path, "manage", "shell", "-c", script)
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "django.db.backends.postgresql psycopg binary"
+
+
+def test_a_database_url_without_its_driver_is_one_line(app_image: str, tmp_path: Path) -> None:
+    env = {"DJANGO_SECRET_KEY": SECRET_KEY, "DATABASE_URL": "mysql://user:pw-secret@db/app"}
+    proc = appimage.run_once(app_image, env, tmp_path, "migrate")
+
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == [
+        "configuration error: DATABASE_URL needs a database driver that is not installed "
+        "(backend django.db.backends.mysql)"
+    ]
+
+
+@pytest.fixture
+def data_volume() -> Iterator[str]:
+    name = f"dsd-apptest-data-{os.urandom(4).hex()}"
+    appimage.docker("volume", "create", name)
+    try:
+        yield name
+    finally:
+        appimage.docker("volume", "rm", "--force", name, check=False)
+
+
+def test_one_off_migrate_then_serving_containers_skip_migrations(
+    app_image: str, data_volume: str, tmp_path: Path
+) -> None:
+    env = {"DJANGO_SECRET_KEY": SECRET_KEY, "DJANGO_MIGRATE_ON_START": "0"}
+    # Not migrated yet, and the serving container does not migrate: the page has no table.
+    with appimage.run_app(app_image, env, tmp_path, data_volume=data_volume) as app:
+        appimage.wait_until_answering(app.url)
+        assert appimage.get(f"{app.url}/")[0] == 500
+        assert "Applying" not in app.logs()
+
+    # The deploy's one-off container, read-only root filesystem, on the data volume.
+    proc = appimage.run_once(app_image, env, tmp_path, "migrate", data_volume=data_volume)
+    assert proc.returncode == 0, proc.stderr
+    assert "Applying pages.0001_initial... OK" in proc.stdout
+
+    with appimage.run_app(app_image, env, tmp_path, data_volume=data_volume) as app:
+        appimage.wait_until_answering(app.url)
+        status, page = appimage.get(f"{app.url}/")
+        assert status == 200 and b"Announcements" in page
+        assert "Operations to perform" not in app.logs()
+
+
+def test_an_invalid_migrate_on_start_stops_with_one_line(app_image: str, tmp_path: Path) -> None:
+    env = {"DJANGO_SECRET_KEY": SECRET_KEY, "DJANGO_MIGRATE_ON_START": "sometimes"}
+    proc = appimage.run_once(app_image, env, tmp_path, "serve")
+
+    assert proc.returncode == 2
+    assert len(proc.stderr.splitlines()) == 1
+    assert proc.stderr.startswith("configuration error: DJANGO_MIGRATE_ON_START is invalid")
+
+
+def test_behind_https_the_health_check_stays_plain_http(app_image: str, tmp_path: Path) -> None:
+    env = {
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "DJANGO_HTTPS": "1",
+        "DJANGO_ALLOWED_HOSTS": "app.example.com,127.0.0.1",
+    }
+    with appimage.run_app(app_image, env, tmp_path) as app:
+        # The image's HEALTHCHECK calls http://127.0.0.1:8000/healthz inside the container.
+        wait_for(lambda: app.health() == "healthy", 60, "the container to turn healthy")
+        assert appimage.get(f"{app.url}/healthz") == (200, b"ok\n")
+
+        request = appimage.urllib.request.Request(
+            f"{app.url}/version", headers={"Host": "app.example.com"}
+        )
+        opener = appimage.urllib.request.build_opener(NoRedirect)
+        with pytest.raises(appimage.urllib.error.HTTPError) as redirect:
+            opener.open(request, timeout=10)
+        assert redirect.value.code == 301
+        assert redirect.value.headers["Location"] == "https://app.example.com/version"
+
+        # As the proxy forwards it: served, with HSTS.
+        forwarded = {"Host": "app.example.com", "X-Forwarded-Proto": "https"}
+        request = appimage.urllib.request.Request(f"{app.url}/version", headers=forwarded)
+        with appimage.urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+            assert response.headers["Strict-Transport-Security"] == (
+                "max-age=31536000; includeSubDomains; preload"
+            )
+
+
+class NoRedirect(appimage.urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def test_sentry_test_event_from_the_container(
+    app_image: str, standin_on_bridge: Callable[..., Any], tmp_path: Path
+) -> None:
+    standin = standin_on_bridge()
+    with appimage.run_app(app_image, app_env(standin.url), tmp_path) as app:
+        appimage.wait_until_answering(app.url)
+        event_id = appimage.docker(
+            "exec", app.name, "entrypoint", "manage", "sentry_test_event",
+            "--tag", "rotation=r42", "--tag", "host=web1",
+        )  # fmt: skip
+
+    events = [e for e in items(standin, "event") if e["event_id"] == event_id]
+    assert len(events) == 1
+    assert events[0]["payload"]["tags"] == {"rotation": "r42", "host": "web1"}
+    assert events[0]["payload"]["release"] == RELEASE

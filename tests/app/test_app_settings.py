@@ -8,16 +8,13 @@ start-up, deprecation warnings included, fails the test.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from appprocess import APP, manage, run_python
 
-REPO = Path(__file__).resolve().parents[2]
-APP = REPO / "app"
 PROBE = Path(__file__).with_name("settings_probe.py")
 # The `sentry-trace` header settings_probe.py sends as an upstream service would.
 CALLER_TRACE = "771a43a4192642f0b136d5159a501700-b2fb4a6c3ae8e4d1-1"
@@ -54,23 +51,11 @@ LOGGING_INTEGRATION = {
 
 def run_probe(mode: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     base = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(APP),
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_ENV_FILE": str(tmp_path / "no.env"),
-        "DJANGO_DATA_DIR": str(tmp_path),
-        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
         "DJANGO_SECRET_KEY": SECRET,
     }
-    return subprocess.run(
-        [sys.executable, "-W", "error", str(PROBE), mode],
-        env={**base, **env},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python(["-W", "error", str(PROBE), mode], {**base, **env}, tmp_path)
 
 
 def probe(mode: str, env: dict[str, str], tmp_path: Path) -> dict[str, Any]:
@@ -100,7 +85,7 @@ def test_init_defaults_are_the_seeds(tmp_path: Path) -> None:
     # send_default_pii=False, expressed as the SDK's current option.
     assert kwargs["data_collection"]["user_info"] is False
     assert kwargs["data_collection"]["database_query_data"] is False
-    assert kwargs["transport"] == "config.sentry.PriorityTransport"
+    assert kwargs["transport"] == "config.sentry.transport.PriorityTransport"
     # Deprecated options are not passed at all (their behaviour is covered above).
     for deprecated in ("enable_tracing", "profiles_sample_rate", "send_default_pii"):
         assert deprecated not in kwargs
@@ -197,6 +182,7 @@ def test_no_dsn_means_sentry_off_and_the_app_runs(tmp_path: Path) -> None:
         "/healthz again": 200,
         "/healthz, unknown host": 200,
         "/, unknown host": 400,
+        "/, forwarded https": 200,
         "/sentry-debug/": 500,
         "/sentry-debug/ again": 500,
         "/sentry-debug/, traced caller": 500,
@@ -322,6 +308,182 @@ def test_bad_settings_stop_startup_with_one_line(
 
     assert_one_line_error(proc, variable)
     assert SECRET not in proc.stderr
+
+
+# A DSN pasted without its scheme: `<key>:` parses as a URL scheme.
+UNSCHEMED_KEY = "abcdef0123456789abcdef0123456789"
+
+
+@pytest.mark.parametrize("variable", ["SENTRY_DSN", "DSN"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"{UNSCHEMED_KEY}:legacy-secret@sentry.example.com/4501",
+        f"{UNSCHEMED_KEY}@sentry.example.com/4501",
+        f"//{UNSCHEMED_KEY}@sentry.example.com/4501",
+    ],
+)
+def test_dsn_without_scheme_is_reported_without_any_part_of_it(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    proc = run_probe("record", {variable: value}, tmp_path)
+
+    line = assert_one_line_error(proc, variable)
+    assert line.startswith(f"configuration error: {variable} is not a valid Sentry DSN (")
+    assert "scheme must be http or https" in line
+    for part in (UNSCHEMED_KEY, "legacy-secret", "sentry.example.com", "4501"):
+        assert part not in proc.stderr.lower()
+
+
+DB_USER = "dbuserwithsecretname"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        (f"mysql://{DB_USER}:{SECRET}@db/app", "driver that is not installed"),
+        (f"postgres://{DB_USER}:{SECRET}@[db/app", "cannot be parsed"),
+        (f"{DB_USER}:{SECRET}@db/app", "unsupported scheme"),
+        (f"postgres://{DB_USER}:{SECRET}@db:5432/", "names no database"),
+        (f"postgres://{DB_USER}:{SECRET}@db/app?conn_max_age=soon", "conn_max_age"),
+        (f"postgres://{DB_USER}:{SECRET}@db:99999/app", "not a valid database URL"),
+    ],
+)
+def test_bad_database_url_is_one_line_without_its_value(
+    tmp_path: Path, url: str, reason: str
+) -> None:
+    proc = run_probe("record", {"DATABASE_URL": url}, tmp_path)
+
+    line = assert_one_line_error(proc, "DATABASE_URL")
+    assert reason in line
+    assert SECRET not in proc.stderr
+    assert DB_USER not in proc.stderr.lower()
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_postgres_urls_use_the_postgresql_backend(tmp_path: Path, scheme: str) -> None:
+    result = probe("record", {"DATABASE_URL": f"{scheme}://user:pw@host:5432/db"}, tmp_path)
+
+    assert result["database"] == {"ENGINE": "django.db.backends.postgresql", "NAME": "db"}
+
+
+def test_an_unreachable_ingest_gets_one_error_event_not_a_loop(tmp_path: Path) -> None:
+    # Each loss is logged at ERROR; as an event of its own it would be lost in turn.
+    proc = run_probe("unreachable", {"SENTRY_DSN": DSN}, tmp_path)
+
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["error_envelopes"] == 1
+    # The event, then the lane's client report about it (sent at most once a minute).
+    assert proc.stderr.count("Sentry error event lost") <= 2
+
+
+def test_version_answers_the_release_else_the_image_version(tmp_path: Path) -> None:
+    image_only = {"APP_VERSION": "1.4.2"}
+    assert probe("record", image_only, tmp_path)["app_release"] == "1.4.2"
+    both = {**image_only, "SENTRY_RELEASE": "web@1.4.2-rc1"}
+    assert probe("record", both, tmp_path)["app_release"] == "web@1.4.2-rc1"
+    assert probe("record", {}, tmp_path)["app_release"] is None
+
+
+HTTPS_OFF = {
+    "SECURE_PROXY_SSL_HEADER": None,
+    "SECURE_SSL_REDIRECT": False,
+    "SESSION_COOKIE_SECURE": False,
+    "CSRF_COOKIE_SECURE": False,
+    "SECURE_HSTS_SECONDS": 0,
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
+    "SECURE_HSTS_PRELOAD": False,
+    "CSRF_TRUSTED_ORIGINS": [],
+}
+HTTPS_ON = {
+    "SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"],
+    "SECURE_SSL_REDIRECT": True,
+    "SESSION_COOKIE_SECURE": True,
+    "CSRF_COOKIE_SECURE": True,
+    "SECURE_HSTS_SECONDS": 31536000,
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+    "SECURE_HSTS_PRELOAD": True,
+    "CSRF_TRUSTED_ORIGINS": [],
+}
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, HTTPS_OFF),
+        # The HSTS variables only matter behind HTTPS.
+        ({"DJANGO_SECURE_HSTS_SECONDS": "60"}, HTTPS_OFF),
+        ({"DJANGO_HTTPS": "1"}, HTTPS_ON),
+        (
+            {
+                "DJANGO_HTTPS": "true",
+                "DJANGO_SECURE_HSTS_SECONDS": "3600",
+                "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS": "0",
+                "DJANGO_SECURE_HSTS_PRELOAD": "off",
+                "DJANGO_CSRF_TRUSTED_ORIGINS": "https://example.com, https://*.example.org",
+            },
+            {
+                **HTTPS_ON,
+                "SECURE_HSTS_SECONDS": 3600,
+                "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
+                "SECURE_HSTS_PRELOAD": False,
+                "CSRF_TRUSTED_ORIGINS": ["https://example.com", "https://*.example.org"],
+            },
+        ),
+    ],
+)
+def test_https_settings_follow_their_variables(
+    tmp_path: Path, env: dict[str, str], expected: dict[str, Any]
+) -> None:
+    assert probe("record", env, tmp_path)["security"] == expected
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DJANGO_HTTPS", "maybe"),
+        ("DJANGO_SECURE_HSTS_SECONDS", "-1"),
+        ("DJANGO_SECURE_HSTS_PRELOAD", "2"),
+        ("DJANGO_CSRF_TRUSTED_ORIGINS", "example.com"),
+    ],
+)
+def test_bad_https_settings_stop_startup_with_one_line(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    assert_one_line_error(run_probe("record", {variable: value}, tmp_path), variable)
+
+
+def test_behind_https_only_the_health_check_answers_plain_http(tmp_path: Path) -> None:
+    env = {"DJANGO_HTTPS": "1", "DJANGO_ALLOWED_HOSTS": "testserver"}
+    statuses = probe("requests", env, tmp_path)["requests"]["statuses"]
+
+    assert statuses["/healthz"] == 200
+    assert statuses["/"] == 301  # to https://
+    assert statuses["/, forwarded https"] == 200
+
+
+def run_deploy_check(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    base = {
+        "DJANGO_SECRET_KEY": SECRET,  # 50+ characters, 5+ different ones
+        "DJANGO_ALLOWED_HOSTS": "app.example.com",
+    }
+    args = ["check", "--deploy", "--fail-level", "WARNING"]
+    return manage(args, {**base, **env}, tmp_path)
+
+
+def test_https_behind_a_proxy_passes_the_deploy_check(tmp_path: Path) -> None:
+    proc = run_deploy_check({"DJANGO_HTTPS": "1"}, tmp_path)
+
+    assert proc.returncode == 0, proc.stderr
+    assert "System check identified no issues" in proc.stdout
+
+
+def test_without_https_the_deploy_check_warns(tmp_path: Path) -> None:
+    proc = run_deploy_check({}, tmp_path)
+
+    assert proc.returncode == 1
+    for warning in ("security.W004", "security.W008"):
+        assert warning in proc.stderr
 
 
 def test_secret_key_is_optional_in_debug(tmp_path: Path) -> None:

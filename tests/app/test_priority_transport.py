@@ -15,7 +15,9 @@ import sentry_sdk
 from sentry_sdk.envelope import Envelope
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "app"))
-from config.sentry import PriorityTransport, TraceBudget, make_traces_sampler
+from config.sentry.budget import TraceBudget
+from config.sentry.sampler import make_traces_sampler
+from config.sentry.transport import PriorityTransport
 
 PUBLIC_KEY = "0a1b2c3d4e5f40718293a4b5c6d74501"  # the stand-in's seeded key for `web`
 
@@ -86,7 +88,7 @@ def test_pending_shed_count_is_logged_when_the_client_closes(
 
 def test_trace_budget_sheds_only_above_its_rate(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr("config.sentry.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("config.sentry.budget.time.monotonic", lambda: clock[0])
     sampler = make_traces_sampler(1.0, TraceBudget(5))
     page = {"wsgi_environ": {"PATH_INFO": "/"}, "parent_sampled": None}
 

@@ -1,38 +1,18 @@
-"""Helpers to load the custom modules and run them in-process, as Ansible would."""
+"""Run the custom modules in-process, as Ansible would (conftest.py makes them importable)."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
+import importlib
 import io
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from ansible.module_utils import basic
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-# The modules import the client as ansible.module_utils.sentry_api, which is how Ansible
-# ships it next to them; give the same name to the file here.
-sentry_api = _load("ansible.module_utils.sentry_api", ROOT / "module_utils" / "sentry_api.py")
-
-
-def load_module(name: str) -> ModuleType:
-    return _load(f"library_{name}", ROOT / "library" / f"{name}.py")
 
 
 def run_module(
@@ -43,7 +23,7 @@ def run_module(
     no_log: bool = False,
 ) -> dict[str, Any]:
     """Run library/<name>.py's main() with args; return its JSON result."""
-    module = load_module(name)
+    module = importlib.import_module(name)
     payload = {
         "ANSIBLE_MODULE_ARGS": {
             **args,

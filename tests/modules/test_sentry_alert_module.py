@@ -12,8 +12,12 @@ PROJECT = "/api/0/projects/acme/web/"
 DETECTORS = "/api/0/organizations/acme/detectors/"
 WORKFLOWS = "/api/0/organizations/acme/workflows/"
 RULES = "/api/0/projects/acme/web/rules/"
+ENVIRONMENTS = "/api/0/organizations/acme/environments/"
 LOOKUP = [("GET", PROJECT), ("GET", DETECTORS)]
-LISTING = {"current": [*LOOKUP, ("GET", WORKFLOWS)], "legacy": [*LOOKUP, ("GET", RULES)]}
+LISTING = {
+    "current": [*LOOKUP, ("GET", WORKFLOWS), ("GET", ENVIRONMENTS)],
+    "legacy": [*LOOKUP, ("GET", RULES), ("GET", ENVIRONMENTS)],
+}
 CREATE = {"current": ("POST", WORKFLOWS), "legacy": ("POST", RULES)}
 API = {"current": "workflows", "legacy": "rules"}
 
@@ -221,7 +225,9 @@ def test_api_errors_name_method_path_status(
     assert result["failed"] and result["status"] == status
     assert f"HTTP {status}" in result["msg"] and "/api/0/" in result["msg"]
     assert token not in str(result)
-    assert writes(standin) == [] or all(c[0] == "POST" for c in writes(standin))
+    # Only the token that can read but not write gets as far as its first write.
+    expected = [CREATE[standin.mode]] if status == 403 else []
+    assert writes(standin) == expected
     assert stored(standin) == []
 
 
@@ -241,3 +247,15 @@ def test_persistent_5xx_fails_after_bounded_retries(standin: Any) -> None:
     assert "gave up after 3 attempts" in result["msg"]
     assert len(standin.requests()) == 3
     assert writes(standin) == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("org", "../acme"), ("org", "acme/web"), ("project", "web?x=1"), ("project", "web#x"),
+     ("project", "..")],
+)
+def test_slugs_that_are_not_slugs_make_no_request(standin: Any, option: str, value: str) -> None:
+    result = run_module("sentry_alert", args(standin, **{option: value}))
+    assert result["failed"] and result["msg"].startswith(f"{option} must be a Sentry slug")
+    assert value not in result["msg"]
+    assert standin.requests() == []

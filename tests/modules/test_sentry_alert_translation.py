@@ -10,9 +10,8 @@ import copy
 from typing import Any
 
 import pytest
-from sentry_harness import load_module
-
-alert = load_module("sentry_alert")
+from ansible.module_utils import sentry_rule_format as rule_format
+from ansible.module_utils import sentry_rule_payloads as payloads
 
 FIRST_SEEN = "sentry.rules.conditions.first_seen_event.FirstSeenEventCondition"
 FREQ = "sentry.rules.conditions.event_frequency.EventFrequencyCondition"
@@ -30,7 +29,7 @@ def rule(**overrides: Any) -> Any:
         "frequency": 30,
     }
     params.update(overrides)
-    return alert.parse_rule(params)
+    return rule_format.parse_rule(params)
 
 
 # Email actions, legacy: the three examples of the schema's rule body.
@@ -41,7 +40,7 @@ def rule(**overrides: Any) -> Any:
             {"to": "issue_owners", "fallthrough": "active_members"},
             None,
             {
-                "id": alert.EMAIL_ACTION,
+                "id": rule_format.EMAIL_ACTION,
                 "targetType": "IssueOwners",
                 "fallthroughType": "ActiveMembers",
             },
@@ -50,7 +49,7 @@ def rule(**overrides: Any) -> Any:
             {"to": "team", "team": "backend", "fallthrough": "all_members"},
             "4524986223",
             {
-                "id": alert.EMAIL_ACTION,
+                "id": rule_format.EMAIL_ACTION,
                 "targetType": "Team",
                 "fallthroughType": "AllMembers",
                 "targetIdentifier": 4524986223,
@@ -60,7 +59,7 @@ def rule(**overrides: Any) -> Any:
             {"to": "member", "member": "a@example.com", "fallthrough": "active_members"},
             "1523125",
             {
-                "id": alert.EMAIL_ACTION,
+                "id": rule_format.EMAIL_ACTION,
                 "targetType": "Member",
                 "fallthroughType": "ActiveMembers",
                 "targetIdentifier": 1523125,
@@ -69,12 +68,13 @@ def rule(**overrides: Any) -> Any:
     ],
 )
 def test_legacy_email_action(email: dict[str, str], target: str | None, expected: dict) -> None:
-    assert alert.legacy_payload(rule(email=email), target)["actions"] == [expected]
+    assert payloads.legacy_payload(rule(email=email), target)["actions"] == [expected]
 
 
 # Email actions, workflows: the two examples of the schema's "Notify on Preferred Channel".
 def test_workflow_email_action_user() -> None:
-    body = alert.workflow_payload(rule(email={"to": "member", "member": "a@x.io"}), "232692", "9")
+    friendly = rule(email={"to": "member", "member": "a@x.io"})
+    body = payloads.workflow_payload(friendly, "232692", "9")
     assert body["action_filters"][0]["actions"] == [
         {
             "type": "email",
@@ -87,7 +87,7 @@ def test_workflow_email_action_user() -> None:
 
 
 def test_workflow_email_action_issue_owners() -> None:
-    body = alert.workflow_payload(rule(), None, "9")
+    body = payloads.workflow_payload(rule(), None, "9")
     assert body["action_filters"][0]["actions"] == [
         {
             "type": "email",
@@ -109,7 +109,7 @@ def test_full_legacy_rule_body() -> None:
         email={"to": "team", "team": "backend", "fallthrough": "no_one"},
         frequency=60,
     )
-    assert alert.legacy_payload(friendly, "12") == {
+    assert payloads.legacy_payload(friendly, "12") == {
         "name": "Errors in production",
         "environment": "production",
         "actionMatch": "all",
@@ -124,7 +124,7 @@ def test_full_legacy_rule_body() -> None:
         ],
         "actions": [
             {
-                "id": alert.EMAIL_ACTION,
+                "id": rule_format.EMAIL_ACTION,
                 "targetType": "Team",
                 "fallthroughType": "NoOne",
                 "targetIdentifier": 12,
@@ -144,7 +144,7 @@ def test_full_workflow_body() -> None:
         email={"to": "team", "team": "backend"},
         frequency=1440,
     )
-    assert alert.workflow_payload(friendly, "12", "1000") == {
+    assert payloads.workflow_payload(friendly, "12", "1000") == {
         "name": "Errors in production",
         "enabled": True,
         "environment": "production",
@@ -191,11 +191,10 @@ def test_full_workflow_body() -> None:
 
 
 def test_match_any_is_any_short_on_workflows() -> None:
-    body = alert.workflow_payload(rule(when=["first_seen", "regression"]), None, "1")
+    body = payloads.workflow_payload(rule(when=["first_seen", "regression"]), None, "1")
     assert body["triggers"]["logicType"] == "any-short"
-    assert (
-        alert.legacy_payload(rule(when=["first_seen", "regression"]), None)["actionMatch"] == "any"
-    )
+    legacy = payloads.legacy_payload(rule(when=["first_seen", "regression"]), None)
+    assert legacy["actionMatch"] == "any"
 
 
 @pytest.mark.parametrize(
@@ -204,8 +203,8 @@ def test_match_any_is_any_short_on_workflows() -> None:
 )
 def test_level_words(word: str, number: int) -> None:
     friendly = rule(filters=[{"level": {"match": "lte", "level": word}}])
-    assert alert.legacy_payload(friendly, None)["filters"][0]["level"] == str(number)
-    condition = alert.workflow_payload(friendly, None, "1")["action_filters"][0]["conditions"][0]
+    assert payloads.legacy_payload(friendly, None)["filters"][0]["level"] == str(number)
+    condition = payloads.workflow_payload(friendly, None, "1")["action_filters"][0]["conditions"][0]
     assert condition == {
         "type": "level",
         "comparison": {"level": number, "match": "lte"},
@@ -223,7 +222,7 @@ def test_other_filters_on_both_apis() -> None:
         ],
         filter_match="any",
     )
-    assert alert.legacy_payload(friendly, None)["filters"] == [
+    assert payloads.legacy_payload(friendly, None)["filters"] == [
         {"id": "sentry.rules.filters.issue_occurrences.IssueOccurrencesFilter", "value": 10},
         {
             "id": "sentry.rules.filters.age_comparison.AgeComparisonFilter",
@@ -239,7 +238,7 @@ def test_other_filters_on_both_apis() -> None:
         },
         {"id": "sentry.rules.filters.latest_release.LatestReleaseFilter"},
     ]
-    group = alert.workflow_payload(friendly, None, "1")["action_filters"][0]
+    group = payloads.workflow_payload(friendly, None, "1")["action_filters"][0]
     assert group["logicType"] == "any-short"
     assert [(c["type"], c["comparison"]) for c in group["conditions"]] == [
         ("issue_occurrences", {"value": 10}),
@@ -280,19 +279,19 @@ def test_other_filters_on_both_apis() -> None:
     ],
 )
 def test_invalid_rules_are_refused(overrides: dict[str, Any], message: str) -> None:
-    with pytest.raises(alert.RuleError, match=message):
+    with pytest.raises(rule_format.RuleError, match=message):
         rule(**overrides)
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    with pytest.raises(alert.RuleError) as caught:
+    with pytest.raises(rule_format.RuleError) as caught:
         rule(when=["nope"], frequency=1, email={"to": "team"})
     assert str(caught.value).count(";") == 2
 
 
 def test_normalization_matches_server_echo_of_a_legacy_rule() -> None:
     friendly = rule(when=[{"event_frequency": {"value": 5, "interval": "1h"}}])
-    sent = alert.legacy_payload(friendly, None)
+    sent = payloads.legacy_payload(friendly, None)
     echoed = {
         **sent,
         "id": "3",
@@ -300,13 +299,13 @@ def test_normalization_matches_server_echo_of_a_legacy_rule() -> None:
         "actions": [{**sent["actions"][0], "uuid": "abc", "targetIdentifier": None}],
         "dateCreated": "2026-01-01T00:00:00Z",
     }
-    wanted = alert.normalize_legacy(sent)
-    assert alert.same(alert.normalize_legacy(echoed), wanted)
-    assert not alert.same(alert.normalize_legacy({**echoed, "frequency": 60}), wanted)
+    wanted = payloads.normalize_legacy(sent)
+    assert payloads.same(payloads.normalize_legacy(echoed), wanted)
+    assert not payloads.same(payloads.normalize_legacy({**echoed, "frequency": 60}), wanted)
 
 
 def test_normalization_matches_server_echo_of_a_workflow() -> None:
-    sent = alert.workflow_payload(rule(email={"to": "team", "team": "t"}), "12", "1000")
+    sent = payloads.workflow_payload(rule(email={"to": "team", "team": "t"}), "12", "1000")
     group = copy.deepcopy(sent["action_filters"][0])
     echoed = {
         "id": "55",
@@ -331,7 +330,7 @@ def test_normalization_matches_server_echo_of_a_workflow() -> None:
             }
         ],
     }
-    wanted = alert.normalize_workflow(sent)
-    assert alert.same(alert.normalize_workflow(echoed), wanted)
+    wanted = payloads.normalize_workflow(sent)
+    assert payloads.same(payloads.normalize_workflow(echoed), wanted)
     echoed["actionFilters"][0]["actions"][0]["config"]["targetIdentifier"] = "13"
-    assert not alert.same(alert.normalize_workflow(echoed), wanted)
+    assert not payloads.same(payloads.normalize_workflow(echoed), wanted)

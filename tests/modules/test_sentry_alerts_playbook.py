@@ -46,11 +46,14 @@ def playbook(
     values = {
         "sentry_api_url": standin.url,
         "vault_sentry_api_token": token,
+        "sentry_api_token": "{{ vault_sentry_api_token }}",
         "sentry_org": "acme",
         "sentry_project": "web",
         "sentry_alert_rules": RULES if rules is None else rules,
         **variables,
     }
+    # A variable given as None is left out, as if the inventory did not set it.
+    values = {name: value for name, value in values.items() if value is not None}
     (tmp_path / "vars.yml").write_text(yaml.safe_dump(values))
     env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
     command = [
@@ -97,8 +100,8 @@ def test_converge_then_idempotent_with_vvv(standin: Any, tmp_path: Path) -> None
     first = playbook(standin, tmp_path, None, "sntrys_test_full", "-vvv")
     assert first.returncode == 0, first.stdout
     api = "workflows" if standin.mode == "current" else "rules"
-    assert f"New issue in production: created (API: {api})" in first.stdout
-    assert "Error storm: created" in first.stdout
+    assert f"New issue in production: create (API: {api})" in first.stdout
+    assert "Error storm: create" in first.stdout
     assert len(writes(standin)) == 2
 
     before = len(standin.requests())
@@ -106,6 +109,7 @@ def test_converge_then_idempotent_with_vvv(standin: Any, tmp_path: Path) -> None
     assert second.returncode == 0, second.stdout
     assert "changed=0" in second.stdout
     assert "Error storm: unchanged" in second.stdout
+    assert len(standin.requests()) - before <= 6
     assert [r for r in standin.requests()[before:] if r["method"] != "GET"] == []
 
 
@@ -114,7 +118,7 @@ def test_check_diff_shows_the_change_and_writes_nothing(standin: Any, tmp_path: 
     assert result.returncode == 0, result.stdout
     assert "--- before" in result.stdout and "+++ after" in result.stdout
     assert "+    name: Error storm" in result.stdout
-    assert "New issue in production: created" in result.stdout
+    assert "New issue in production: create" in result.stdout
     assert writes(standin) == []
     assert nothing_stored(standin)
 
@@ -127,29 +131,31 @@ def test_exclusive_deletes_only_undeclared_and_absent_removes_one(
     retire = [RULES[0], {"name": "Error storm", "state": "absent"}]
     result = playbook(standin, tmp_path, retire, "sntrys_test_full", sentry_alerts_exclusive=True)
     assert result.returncode == 0, result.stdout
-    assert "Deleted: Undeclared." in result.stdout
+    assert "Undeclared: delete" in result.stdout and "Error storm: delete" in result.stdout
     state = standin.state()
     names = [r["name"] for r in state["workflows"] + state["rules"]]
     assert names == ["New issue in production"]
 
 
 @pytest.mark.parametrize(
-    ("token", "variables", "message"),
+    ("token", "variables", "message", "refused"),
     [
-        ("sntrys_not_a_valid_token", {}, "HTTP 401: Invalid token"),
-        ("sntrys_test_noalerts", {}, "HTTP 403"),
-        ("sntrys_test_full", {"sentry_project": "nope"}, "GET /api/0/projects/acme/nope/"),
+        ("sntrys_not_a_valid_token", {}, "HTTP 401: Invalid token", []),
+        # A token without alerts:write can read, so its first write is tried and refused.
+        ("sntrys_test_noalerts", {}, "HTTP 403",
+         [("POST", "/api/0/organizations/acme/workflows/", 403)]),
+        ("sntrys_test_full", {"sentry_project": "nope"}, "GET /api/0/projects/acme/nope/", []),
     ],
     ids=["bad-token", "missing-scope", "unknown-project"],
 )
 def test_api_errors_stop_before_any_write(
-    current: Any, tmp_path: Path, token: str, variables: dict[str, Any], message: str
+    current: Any, tmp_path: Path, token: str, variables: dict[str, Any], message: str,
+    refused: list[tuple[str, str, int]],
 ) -> None:
     result = playbook(current, tmp_path, None, token, **variables)
     assert result.returncode != 0
     assert message in result.stdout
-    # A token without alerts:write can read, so its first write is tried and refused.
-    assert all(status == 403 for _, _, status in writes(current))
+    assert writes(current) == refused
     assert nothing_stored(current)
 
 
@@ -206,6 +212,7 @@ def test_rate_limited_then_success(current: Any, tmp_path: Path) -> None:
     result = playbook(current, tmp_path)
     assert result.returncode == 0, result.stdout
     assert [status for _, _, status in writes(current)] == [429, 201, 201]
+    assert len(current.state()["workflows"]) == 2
 
 
 def test_persistent_5xx_is_a_clear_failure_after_bounded_retries(
@@ -238,3 +245,40 @@ def test_role_argument_check_at_vvv_never_shows_the_token(current: Any, tmp_path
     assert result.returncode != 0
     assert "Validation of arguments failed" in result.stdout
     assert current.requests() == []
+
+
+@pytest.mark.parametrize("missing", ["sentry_org", "sentry_project", "sentry_api_token"])
+def test_a_value_only_the_user_knows_has_no_default(
+    current: Any, tmp_path: Path, missing: str
+) -> None:
+    result = playbook(current, tmp_path, None, "sntrys_test_full", **{missing: None})
+    assert result.returncode != 0
+    assert f"missing required arguments: {missing}" in result.stdout
+    assert current.requests() == []
+
+
+def test_a_misspelled_rule_list_deletes_nothing(current: Any, tmp_path: Path) -> None:
+    assert playbook(current, tmp_path).returncode == 0
+    mark = len(current.requests())
+    result = playbook(
+        current, tmp_path, None, "sntrys_test_full", sentry_alerts_exclusive=True,
+        sentry_alert_rules=None, sentry_alerts_rules=RULES,
+    )
+    assert result.returncode != 0
+    assert "missing required arguments: sentry_alert_rules" in result.stdout
+    assert current.requests()[mark:] == []
+    assert len(current.state()["workflows"]) == 2
+
+
+@pytest.mark.parametrize("options", [(), ("--check",)], ids=["apply", "check"])
+def test_exclusive_with_an_empty_list_is_refused(
+    current: Any, tmp_path: Path, options: tuple[str, ...]
+) -> None:
+    assert playbook(current, tmp_path).returncode == 0
+    mark = len(current.requests())
+    result = playbook(current, tmp_path, [], "sntrys_test_full", *options,
+                      sentry_alerts_exclusive=True)
+    assert result.returncode != 0
+    assert "would delete all 2 alert rules" in result.stdout
+    assert [r for r in current.requests()[mark:] if r["method"] != "GET"] == []
+    assert len(current.state()["workflows"]) == 2

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sentry_harness import sentry_api
+from ansible.module_utils import sentry_api
 
 TOKEN = "sntrys_client_secret_value"
 
@@ -30,6 +30,16 @@ class Scripted:
 
 @pytest.fixture
 def scripted() -> Iterator[Scripted]:
+    yield from serve()
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[Scripted]:
+    """A second server: another origin (another port)."""
+    yield from serve()
+
+
+def serve() -> Iterator[Scripted]:
     state = Scripted()
 
     class Handler(BaseHTTPRequestHandler):
@@ -45,7 +55,10 @@ def scripted() -> Iterator[Scripted]:
                 }
             )
             status, headers, body = state.answers.pop(0) if state.answers else (599, {}, None)
-            data = b"" if body is None else json.dumps(body).encode()
+            if isinstance(body, bytes):
+                data = body
+            else:
+                data = b"" if body is None else json.dumps(body).encode()
             self.send_response(status)
             for key, value in headers.items():
                 self.send_header(key, value)
@@ -140,14 +153,14 @@ def test_429_retry_after_is_honoured_then_succeeds(scripted: Scripted) -> None:
 
 
 def test_429_wait_is_capped(scripted: Scripted) -> None:
-    scripted.then(429, None, Retry_After="3600").then(200, [])
+    scripted.then(429, None, Retry_After="3600").then(200, {})
     sleeps: list[float] = []
     client(scripted.url, sleeps, max_wait=5).get("/x/")
     assert sleeps == [5]
 
 
 def test_429_uses_rate_limit_reset_when_no_retry_after(scripted: Scripted) -> None:
-    scripted.then(429, None, X_Sentry_Rate_Limit_Reset="1000003").then(200, [])
+    scripted.then(429, None, X_Sentry_Rate_Limit_Reset="1000003").then(200, {})
     sleeps: list[float] = []
     client(scripted.url, sleeps).get("/x/")
     assert sleeps == [3.0]
@@ -199,6 +212,11 @@ def test_connection_refused_is_a_clear_error() -> None:
 
 def test_path_segments_are_quoted() -> None:
     assert sentry_api.path_segment("web@1.0 rc") == "web%401.0%20rc"
+    assert sentry_api.path_segment("a/b?c#d%e") == "a%2Fb%3Fc%23d%25e"
+    assert sentry_api.path_segment("..a") == "..a"
+    for dots in (".", "..", ""):
+        with pytest.raises(sentry_api.InputError):
+            sentry_api.path_segment(dots)
 
 
 def test_pagination_stops_at_an_empty_page(scripted: Scripted) -> None:
@@ -208,3 +226,142 @@ def test_pagination_stops_at_an_empty_page(scripted: Scripted) -> None:
     scripted.then(200, [{"id": 3}], Link=link(base, "100:3:0", False))
     assert client(scripted.url, []).paginate("/x/") == [{"id": 1}]
     assert len(scripted.received) == 2
+
+
+# ---- a hostile network -------------------------------------------------------------------
+
+
+def test_redirect_to_another_origin_never_carries_the_token(
+    scripted: Scripted, elsewhere: Scripted
+) -> None:
+    scripted.then(302, None, Location=f"{elsewhere.url}/api/0/x/")
+    elsewhere.then(200, {"stolen": True})
+    with pytest.raises(sentry_api.SentryAPIError, match=r"redirect to http://127\.0\.0\.1:\d+ not"):
+        client(scripted.url, []).get("/x/")
+    assert elsewhere.received == []
+
+
+def test_redirect_within_the_origin_is_followed_for_reads_only(scripted: Scripted) -> None:
+    scripted.then(301, None, Location="/api/0/y/").then(200, {"ok": 1})
+    assert client(scripted.url, []).get("/x/") == {"ok": 1}
+    assert [r["path"] for r in scripted.received] == ["/api/0/x/", "/api/0/y/"]
+    scripted.then(307, None, Location="/api/0/y/")
+    with pytest.raises(sentry_api.SentryAPIError, match="HTTP 307: redirect"):
+        client(scripted.url, []).request("POST", "/x/", body={})
+    assert len(scripted.received) == 3
+
+
+def test_http_url_to_another_host_warns() -> None:
+    assert sentry_api.url_warnings("http://sentry.example.com") != []
+    assert sentry_api.url_warnings("http://127.0.0.1:9000") == []
+    assert sentry_api.url_warnings("https://sentry.example.com") == []
+
+
+@pytest.mark.parametrize("slug", ["..", "a/b", "a?b", "a#b", "a b", "Web", "", "a%2f"])
+def test_slugs_are_refused_before_they_reach_a_url(slug: str) -> None:
+    with pytest.raises(sentry_api.InputError, match=r"^org must be a Sentry slug"):
+        sentry_api.check_slug(slug, "org")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "soon"])
+def test_unusable_retry_after_falls_back_to_backoff(scripted: Scripted, value: str) -> None:
+    scripted.then(429, None, Retry_After=value).then(200, {})
+    sleeps: list[float] = []
+    client(scripted.url, sleeps, backoff=0.5).get("/x/")
+    assert sleeps == [0.5]
+
+
+def test_a_huge_link_header_is_refused_quickly() -> None:
+    import signal
+
+    def too_slow(*_: Any) -> None:
+        raise TimeoutError("Link header parsing took more than 5 seconds")
+
+    hostile = "<" * 60_000 + "a" * 60_000
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(5)
+    try:
+        with pytest.raises(ValueError, match="Link header"):
+            sentry_api.next_cursor(hostile)
+        long_but_fine = ", ".join(
+            f'<http://h/p?cursor={i}>; rel="previous"; results="false"' for i in range(200)
+        ) + ', <http://h/p?cursor=9>; rel="next"; results="true"; cursor="9:0:0"'
+        assert len(long_but_fine) < sentry_api.MAX_LINK_HEADER
+        assert sentry_api.next_cursor(long_but_fine) == "9:0:0"
+        assert sentry_api.next_cursor("a" * 16_000 + "=") is None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_an_answer_that_is_not_json_names_the_request(scripted: Scripted) -> None:
+    scripted.then(200, b"<html>login</html>")
+    with pytest.raises(sentry_api.SentryAPIError) as caught:
+        client(scripted.url, []).get("/projects/acme/web/")
+    assert str(caught.value) == (
+        "Sentry API GET /api/0/projects/acme/web/ failed: HTTP 200: the answer is not JSON"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [({"id": 1}, "the answer is not a JSON list"), ([1, 2], "an item without a usable 'id'")],
+)
+def test_a_wrong_shape_names_the_request(scripted: Scripted, answer: Any, message: str) -> None:
+    scripted.then(200, answer)
+    api = client(scripted.url, [])
+    with pytest.raises(sentry_api.SentryAPIError, match=f"GET /api/0/x/ failed: .*{message}"):
+        items = api.paginate("/x/")
+        sentry_api.field_of(items[0], "id", "GET /api/0/x/")
+        raise AssertionError(f"accepted {items}")
+
+
+def test_post_after_a_gateway_error_is_read_back_not_repeated(scripted: Scripted) -> None:
+    scripted.then(502, b"<html>bad gateway</html>")
+    found = {"id": "7", "name": "made"}
+    lookups: list[int] = []
+
+    def find() -> dict[str, Any]:
+        lookups.append(1)
+        return found
+
+    assert client(scripted.url, []).create("/x/", {"name": "made"}, find) is found
+    assert [r["method"] for r in scripted.received] == ["POST"]
+    assert lookups == [1]
+
+
+def test_post_is_repeated_only_when_the_read_does_not_find_it(scripted: Scripted) -> None:
+    scripted.then(504, None).then(201, {"id": "8"})
+    made = client(scripted.url, []).create("/x/", {"name": "n"}, lambda: None)
+    assert made == {"id": "8"}
+    assert [r["method"] for r in scripted.received] == ["POST", "POST"]
+
+
+def test_post_is_not_repeated_blindly_after_a_gateway_error(scripted: Scripted) -> None:
+    scripted.then(502, None).then(201, {"id": "9"})
+    with pytest.raises(sentry_api.SentryAPIError, match="HTTP 502") as caught:
+        client(scripted.url, []).request("POST", "/x/", body={})
+    assert caught.value.uncertain
+    assert len(scripted.received) == 1
+
+
+def test_a_silent_server_is_bounded_by_the_deadline() -> None:
+    import socket
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    try:
+        port = listener.getsockname()[1]
+        api = sentry_api.SentryClient(
+            f"http://127.0.0.1:{port}", TOKEN, timeout=30, deadline=1.5, max_attempts=5
+        )
+        started = time.monotonic()
+        with pytest.raises(sentry_api.SentryAPIError, match="api_deadline"):
+            for _ in range(10):
+                api.get("/x/")
+        elapsed = time.monotonic() - started
+        assert elapsed < 10, f"the deadline did not bound the run: {elapsed:.1f} s"
+    finally:
+        listener.close()

@@ -136,3 +136,28 @@ def test_release_invalid_input_makes_no_request(sentry_standin: Any) -> None:
         result["failed"] and "without slashes" in result["msg"] and "http(s) URL" in result["msg"]
     )
     assert sentry_standin.requests() == []
+
+
+def test_key_created_behind_a_gateway_error_is_not_duplicated(sentry_standin: Any) -> None:
+    sentry_standin.add_fault(method="POST", path=KEYS, count=1, status=502, apply=True)
+    created = run_module("sentry_client_key", key_args(sentry_standin))
+    assert (created["changed"], created["action"]) == (True, "created")
+    assert [k["name"] for k in web_keys(sentry_standin)] == ["Default", "production"]
+    assert [c for c in calls(sentry_standin) if c[0] == "POST"] == [("POST", KEYS)]
+
+
+def test_keys_are_listed_without_secrets(sentry_standin: Any) -> None:
+    result = run_module("sentry_client_key", key_args(sentry_standin, active=False))
+    assert [(k["name"], k["active"]) for k in result["keys"]] == [
+        ("Default", True), ("production", False),
+    ]
+    secrets = [k["public"] for k in web_keys(sentry_standin)]
+    assert all(secret not in str(result) for secret in secrets) and len(secrets) == 2
+
+
+def test_release_created_behind_a_gateway_error_is_read_back(sentry_standin: Any) -> None:
+    sentry_standin.add_fault(method="POST", path=RELEASES + "$", count=1, status=504, apply=True)
+    first = run_module("sentry_release", release_args(sentry_standin, deploy=None))
+    assert first["release_action"] == "created"
+    assert [c for c in calls(sentry_standin) if c[0] == "POST"] == [("POST", RELEASES)]
+    assert len(sentry_standin.state()["releases"]) == 1

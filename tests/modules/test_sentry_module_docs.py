@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -9,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sentry_harness import ROOT, load_module
+from sentry_harness import ROOT
 
-MODULES = ["sentry_alert", "sentry_client_key", "sentry_release"]
+MODULES = ["sentry_alert", "sentry_alert_rules", "sentry_client_key", "sentry_release"]
 
 
 def ansible_doc(*args: str) -> subprocess.CompletedProcess[str]:
@@ -47,4 +48,4 @@ def compare(documented: dict[str, Any], spec: dict[str, Any], where: str) -> Non
 @pytest.mark.parametrize("name", MODULES)
 def test_documented_options_match_the_argument_spec(name: str) -> None:
     documented = json.loads(ansible_doc("--json", name).stdout)[name]["doc"]["options"]
-    compare(documented, load_module(name).argument_spec(), f"{name}: ")
+    compare(documented, importlib.import_module(name).argument_spec(), f"{name}: ")

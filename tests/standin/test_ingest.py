@@ -204,3 +204,62 @@ def test_real_sentry_sdk_event_is_recorded(sentry_standin):
         payload["logentry"]["message"] == "hello from sentry-sdk"
     assert (payload["release"], payload["environment"]) == ("web@1.0.0", "test")
     assert events[0]["key"] == WEB_KEY
+
+
+def ingest_counts(standin):
+    return {k["key"]: k for k in standin.debug("GET", "ingest")["keys"]}
+
+
+def test_counts_per_key_accepted_and_refused(sentry_standin):
+    for _ in range(3):
+        event_id, payload = event()
+        assert post(sentry_standin, envelope(event_id, [("event", payload)]),
+                    headers={"X-Sentry-Auth": AUTH}).status_code == 200
+    session = envelope(None, [("session", {"sid": uuid.uuid4().hex})])
+    assert post(sentry_standin, session, headers={"X-Sentry-Auth": AUTH}).status_code == 200
+    call(sentry_standin, "PUT", f"projects/acme/web/keys/{WEB_KEY}/", json={"isActive": False})
+    event_id, payload = event()
+    refused = post(sentry_standin, envelope(event_id, [("event", payload)]),
+                   headers={"X-Sentry-Auth": AUTH})
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "event submission rejected with_reason: ProjectId"}
+    counts = ingest_counts(sentry_standin)[WEB_KEY]
+    assert (counts["events_accepted"], counts["events_refused"]) == (3, 1)
+    assert (counts["envelopes_accepted"], counts["envelopes_refused"]) == (4, 1)
+    assert (counts["name"], counts["exists"], counts["active"]) == ("Default", True, False)
+    assert sentry_standin.debug("GET", "ingest")["totals"]["events_accepted"] == 3
+
+
+def test_deleted_key_is_refused_and_counted(sentry_standin):
+    created = call(sentry_standin, "POST", "projects/acme/web/keys/", json={"name": "old"}).json()
+    dsn = created["dsn"]["public"]
+    event_id, payload = event()
+    assert post(sentry_standin, envelope(event_id, [("event", payload)], dsn=dsn)).status_code \
+        == 200
+    call(sentry_standin, "DELETE", f"projects/acme/web/keys/{created['id']}/")
+    event_id, payload = event()
+    response = post(sentry_standin, envelope(event_id, [("event", payload)], dsn=dsn))
+    assert response.status_code == 403
+    counts = ingest_counts(sentry_standin)[created["public"]]
+    assert (counts["events_accepted"], counts["events_refused"]) == (1, 1)
+    assert (counts["exists"], counts["active"], counts["name"]) == (False, False, None)
+    assert len(sentry_standin.events()) == 1  # only the event sent before the delete
+
+
+def test_posts_without_a_key_are_counted_apart(sentry_standin):
+    event_id, payload = event()
+    assert post(sentry_standin, envelope(event_id, [("event", payload)])).status_code == 403
+    counts = ingest_counts(sentry_standin)
+    assert list(counts) == [""]
+    assert counts[""]["events_refused"] == 1
+    assert counts[""]["exists"] is False
+
+
+def test_reset_clears_the_counts(sentry_standin):
+    event_id, payload = event()
+    post(sentry_standin, envelope(event_id, [("event", payload)]), headers={"X-Sentry-Auth": AUTH})
+    assert ingest_counts(sentry_standin)
+    sentry_standin.reset()
+    assert sentry_standin.debug("GET", "ingest") == {
+        "keys": [], "totals": {"events_accepted": 0, "events_refused": 0,
+                               "envelopes_accepted": 0, "envelopes_refused": 0}}

@@ -250,6 +250,8 @@ def build_workflow(
     errors: dict[str, Any] = {}
     name = check_string(data, "name", errors, required=True, max_length=256)
     environment = check_string(data, "environment", errors, nullable=True, max_length=64)
+    if environment and "environment" not in errors and environment not in state.environments:
+        errors["environment"] = ["This environment has not been created."]
     enabled = data.get("enabled", True if existing is None else existing["enabled"])
     if not isinstance(enabled, bool):
         errors["enabled"] = ["Must be a valid boolean."]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from . import alerts, validation
+from . import alerts, events, validation
 from .state import (
     State,
     detector_json,
@@ -479,6 +479,39 @@ def create_deploy(call: Call) -> Reply:
     return Reply(201, dict(fields))
 
 
+# ingested events ----------------------------------------------------------------------------
+def list_project_events(call: Call) -> Reply:
+    project = call.project or {}
+    try:
+        terms = events.parse_query(call.arg("query"))
+    except events.QueryError as exc:
+        raise ApiError(400, {"detail": str(exc)}) from None
+    found = [events.event_json(e) for e in events.error_events(call.state, {project["id"]})
+             if events.matches(e, terms, call.state)]
+    return paginate(call, found)
+
+
+def get_project_event(call: Call) -> Reply:
+    project = call.project or {}
+    found = next((e for e in events.error_events(call.state, {project["id"]})
+                  if e["event_id"] == call.args["event_id"]), None)
+    if found is None:
+        raise ApiError(404, {"detail": "Event not found"})
+    return Reply(200, events.event_json(found, detail=True))
+
+
+def explore_events(call: Call) -> Reply:
+    fields = call.query.get("field", [])
+    try:
+        rows = events.explore_rows(call.state, filter_projects(call), call.arg("dataset"),
+                                   fields, call.arg("query"))
+    except events.QueryError as exc:
+        raise ApiError(400, {"detail": str(exc)}) from None
+    reply = paginate(call, rows, per_page=True)
+    reply.body = {"data": reply.body, "meta": events.explore_meta(fields)}
+    return reply
+
+
 # route table ------------------------------------------------------------------------------
 ORG_READ = ("org:admin", "org:read", "org:write")
 PROJECT_READ = ("project:admin", "project:read", "project:write")
@@ -523,6 +556,9 @@ TABLE: list[tuple[str, str, Handler, tuple[str, ...], str | None]] = [
     ("PUT", PROJECT + "keys/{key_id}/", update_key, PROJECT_WRITE, None),
     ("DELETE", PROJECT + "keys/{key_id}/", delete_key, ("project:admin",), None),
     ("GET", ORG + "project-keys/", list_org_keys, ORG_READ, None),
+    ("GET", PROJECT + "events/", list_project_events, PROJECT_READ, None),
+    ("GET", PROJECT + "events/{event_id}/", get_project_event, PROJECT_READ, None),
+    ("GET", ORG + "events/", explore_events, ORG_READ, None),
     ("GET", ORG + "releases/", list_releases, RELEASES_READ, None),
     ("POST", ORG + "releases/", create_release, RELEASES_WRITE, None),
     ("GET", RELEASE, get_release, RELEASES_READ, None),

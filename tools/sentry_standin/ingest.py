@@ -17,6 +17,7 @@ try:  # sentry-sdk compresses with brotli when the module is installed
 except ImportError:  # pragma: no cover - depends on the environment
     brotli = None
 
+COUNTERS = ("events_accepted", "events_refused", "envelopes_accepted", "envelopes_refused")
 INGEST_PATH = re.compile(r"^/api/(?P<project_id>\d+)/(?P<endpoint>envelope|store)/$")
 
 
@@ -127,8 +128,30 @@ def authenticate(state: State, project_id: str, keys: set[str]) -> dict[str, Any
     if key["project"] != project_id:
         raise IngestError(403, "project id does not match the key's project")
     if not key["isActive"]:
-        raise IngestError(403, "event submission rejected: the key is disabled")
+        # Relay refuses a disabled key like an unknown project: 403, nothing stored.
+        raise IngestError(403, "event submission rejected with_reason: ProjectId")
     return key
+
+
+def count(state: State, public: str, envelope: Envelope, outcome: str) -> None:
+    """Tally one envelope and its error events under the key it presented."""
+    tally = state.ingest_counts.setdefault(public, dict.fromkeys(COUNTERS, 0))
+    tally[f"envelopes_{outcome}"] += 1
+    tally[f"events_{outcome}"] += sum(1 for item, _ in envelope.items if item["type"] == "event")
+
+
+def counts_json(state: State) -> dict[str, Any]:
+    """Per key: accepted and refused events and envelopes, with the key's name and status now
+    (`exists: false` once deleted). Key "" collects posts with no key or disagreeing keys."""
+    keys = []
+    for public, tally in sorted(state.ingest_counts.items()):
+        key = state.key_by_public(public) if public else None
+        keys.append({"key": public, "name": key["name"] if key else None,
+                     "project_id": key["project"] if key else None,
+                     "exists": key is not None, "active": bool(key and key["isActive"]),
+                     **tally})
+    totals = {name: sum(k[name] for k in keys) for name in COUNTERS}
+    return {"keys": keys, "totals": totals}
 
 
 def decode_payload(raw: bytes) -> Any:
@@ -154,8 +177,14 @@ def ingest(
     else:
         envelope = parse_envelope(data)
         dsn = envelope.headers.get("dsn")
+    keys = auth_keys(headers.get("X-Sentry-Auth"), query, dsn)
     with state.lock:
-        key = authenticate(state, project_id, auth_keys(headers.get("X-Sentry-Auth"), query, dsn))
+        try:
+            key = authenticate(state, project_id, keys)
+        except IngestError:
+            count(state, next(iter(keys)) if len(keys) == 1 else "", envelope, "refused")
+            raise
+        count(state, key["public"], envelope, "accepted")
         for item, payload in envelope.items:
             parsed = decode_payload(payload)
             if item["type"] in ("event", "transaction") and isinstance(parsed, dict):

@@ -104,7 +104,7 @@ def check_fault(body: Any) -> dict[str, Any]:
     rule = {
         "method": body.get("method"), "path": body.get("path"), "count": body.get("count", 1),
         "status": body.get("status"), "retry_after": body.get("retry_after", 1),
-        "delay_ms": body.get("delay_ms", 0),
+        "delay_ms": body.get("delay_ms", 0), "apply": body.get("apply", False),
     }
     errors = {}
     if rule["method"] is not None and rule["method"] not in ("GET", "POST", "PUT", "DELETE"):
@@ -119,6 +119,10 @@ def check_fault(body: Any) -> dict[str, Any]:
             errors[name] = ["must be a non-negative integer (count at least 1)"]
     if rule["status"] not in (None, *FAULT_STATUSES):
         errors["status"] = [f"must be one of {FAULT_STATUSES} or null"]
+    if not isinstance(rule["apply"], bool):
+        errors["apply"] = ["must be a boolean"]
+    elif rule["apply"] and rule["status"] not in (500, 502, 503, 504):
+        errors["apply"] = ["needs a 5xx status: the request is applied, then answered with it"]
     if rule["status"] is None and not rule["delay_ms"]:
         errors["status"] = ["give a status, a delay_ms, or both"]
     if errors:
@@ -203,6 +207,8 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         if method == "GET" and name in ("requests", "events", "faults"):
             return api.Reply(200, copy.deepcopy(getattr(state, name)))
+        if method == "GET" and name == "ingest":
+            return api.Reply(200, ingest.counts_json(state))
         if method == "GET" and name == "state":
             return api.Reply(200, state.snapshot())
         if method == "POST" and name == "reset":
@@ -223,7 +229,9 @@ class Handler(BaseHTTPRequestHandler):
     # faults ------------------------------------------------------------------------
     def fault_reply(self, method: str, path: str) -> api.Reply | None:
         """Sleep and/or build an injected failure for this request, if a fault rule matches."""
-        fault = self.server.take_fault(method, path)
+        return self.fault_answer(self.server.take_fault(method, path))
+
+    def fault_answer(self, fault: dict[str, Any] | None) -> api.Reply | None:
         if fault is None:
             return None
         if fault["delay_ms"]:
@@ -291,7 +299,11 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.loads(raw) if raw.strip() else None
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 problem = api.Reply(400, {"detail": f"JSON parse error - {exc}"})
-            reply = self.fault_reply(method, path) or problem or \
+            fault = self.server.take_fault(method, path)
+            if fault is not None and fault["apply"] and problem is None:
+                # What a gateway does when Sentry applied the write but its answer was lost.
+                self.dispatch(method, path, query, body, token)
+            reply = self.fault_answer(fault) or problem or \
                 self.dispatch(method, path, query, body, token)
             reply.headers = {**headers, **reply.headers}
             # Logged before answering, so the log order is the order clients saw answers in.

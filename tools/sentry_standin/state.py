@@ -141,6 +141,8 @@ class State:
             self.releases: list[dict[str, Any]] = []
             self.requests: list[dict[str, Any]] = []
             self.events: list[dict[str, Any]] = []
+            # public key ("" when none or several) -> accepted/refused events and envelopes
+            self.ingest_counts: dict[str, dict[str, int]] = {}
             self.faults: list[dict[str, Any]] = []
             self._next_id = 10000
 
