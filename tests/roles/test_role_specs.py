@@ -30,7 +30,10 @@ def load(role: str) -> tuple[dict, dict]:
     defaults_file = ROLES / role / "defaults" / "main.yml"
     defaults = yaml.safe_load(defaults_file.read_text()) or {} if defaults_file.is_file() else {}
     specs = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())
-    return defaults, specs["argument_specs"]["main"]["options"]
+    options: dict = {}
+    for entry_point in specs["argument_specs"].values():
+        options.update(entry_point.get("options") or {})
+    return defaults, options
 
 
 def test_every_role_has_an_argument_spec() -> None:
