@@ -48,7 +48,10 @@ def test_defaults_and_argument_spec_agree(role: str) -> None:
     for name, value in defaults.items():
         assert options[name].get("default") == value, f"{role}: {name} default differs"
     undocumented = sorted(
-        name for name, spec in options.items() if "default" in spec and name not in defaults
+        name
+        for name, spec in options.items()
+        # Another role's variable a role reads (django_app_dir in sentry_dsn) is that role's.
+        if "default" in spec and name not in defaults and name.startswith(f"{role}_")
     )
     assert not undocumented, f"{role}: spec defaults missing from defaults/main.yml: {undocumented}"
 
