@@ -7,6 +7,8 @@ default anywhere (a required option with a default never fails validation).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,11 @@ def test_required_options_have_no_default(role: str) -> None:
 def test_every_default_is_prefixed_with_the_role_name(role: str) -> None:
     defaults, _ = load(role)
     assert [n for n in defaults if not n.startswith(f"{role}_") and n not in SHARED] == []
+
+
+def test_role_readme_variable_tables_are_generated_from_the_specs() -> None:
+    script = ROLES.parent / "scripts" / "role_docs.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
