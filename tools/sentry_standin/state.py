@@ -14,6 +14,9 @@ from urllib.parse import urlsplit
 
 DEFAULT_SEED = Path(__file__).with_name("default_seed.json")
 MODES = ("current", "legacy")
+# What --state-file keeps across restarts: everything but the request log and pending faults.
+PERSISTED = ("mode", "org", "teams", "members", "projects", "tokens", "environments",
+             "detectors", "keys", "workflows", "rules", "releases", "events", "_next_id")
 SEED_LISTS = ("teams", "members", "projects", "detectors", "keys")
 SEED_FIELDS = {
     "teams": {"id", "slug", "name"},
@@ -143,6 +146,29 @@ class State:
             self.events: list[dict[str, Any]] = []
             self.faults: list[dict[str, Any]] = []
             self._next_id = 10000
+
+    def save(self, path: Path) -> None:
+        """Write the persisted part of the state to path (atomically, readable by owner only)."""
+        with self.lock:
+            data = json.dumps({name: getattr(self, name) for name in PERSISTED})
+        partial = path.with_name(path.name + ".partial")
+        partial.touch(mode=0o600)
+        partial.write_text(data, encoding="utf-8")
+        partial.replace(path)
+
+    def load(self, path: Path) -> None:
+        """Replace the state with what save() wrote to path."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SeedError(f"cannot read state file {path}: {exc}") from exc
+        missing = [name for name in PERSISTED if name not in data] if isinstance(data, dict) \
+            else list(PERSISTED)
+        if missing or data["mode"] not in MODES:
+            raise SeedError(f"state file {path} lacks {', '.join(missing) or 'a valid mode'}")
+        with self.lock:
+            for name in PERSISTED:
+                setattr(self, name, data[name])
 
     def add_environment(self, name: Any) -> None:
         """Sentry creates an environment when an event or a deploy first names it."""
