@@ -1,7 +1,7 @@
 """The end of `make demo`: send one error through /sentry-debug/ (once per release) and print
 what runs, read from the host (release) and from the Sentry stand-in (event, alert rules).
 
-    python demo/summary.py --app-url http://127.0.0.1:8080 --sentry-url http://127.0.0.1:9000
+    python -m demo.summary --app-url http://127.0.0.1:8080 --sentry-url http://127.0.0.1:9000
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tools.sentry_standin.state import load_seed  # noqa: E402  (the stand-in's own seed)
+from tools.sentry_standin.state import load_seed
 
 EVENT_WAIT = 30  # seconds for the error event to reach the stand-in
 
@@ -51,7 +50,8 @@ def trigger_error(app_url: str) -> None:
         urllib.request.urlopen(f"{app_url}/sentry-debug/", timeout=10)
     except urllib.error.HTTPError as error:
         if error.code != 500:
-            raise SystemExit(f"error: {app_url}/sentry-debug/ answered {error.code}, not 500")
+            raise SystemExit(
+                f"error: {app_url}/sentry-debug/ answered {error.code}, not 500") from None
         return
     raise SystemExit(f"error: {app_url}/sentry-debug/ answered 200; is the debug view on?")
 

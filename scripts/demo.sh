@@ -33,5 +33,5 @@ fi
 
 demo_play standin "$ROOT/demo/standin.yml"
 demo_play site "$ROOT/playbooks/site.yml" "${site_options[@]}"
-"$VENV/bin/python" "$ROOT/demo/summary.py" --app-url "$DEMO_APP_URL" --sentry-url "$DEMO_SENTRY_URL"
+(cd "$ROOT" && "$VENV/bin/python" -m demo.summary --app-url "$DEMO_APP_URL" --sentry-url "$DEMO_SENTRY_URL")
 log "make demo took $((SECONDS - started))s; changed tasks: ${DEMO_CHANGED_TOTAL} (full logs in .cache/demo/)"
