@@ -71,5 +71,5 @@ def test_reads_leave_no_state_file(start, tmp_path):
 def test_a_broken_state_file_is_a_clear_error(tmp_path):
     path = tmp_path / "state.json"
     path.write_text(json.dumps({"mode": "current"}))
-    with pytest.raises(SeedError, match=r"state file .* lacks org, teams"):
+    with pytest.raises(SeedError, match=r"state file .* lacks _next_id, detectors, .*org"):
         make_server("127.0.0.1", 0, state_file=path)

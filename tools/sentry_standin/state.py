@@ -14,9 +14,8 @@ from urllib.parse import urlsplit
 
 DEFAULT_SEED = Path(__file__).with_name("default_seed.json")
 MODES = ("current", "legacy")
-# What --state-file keeps across restarts: everything but the request log and pending faults.
-PERSISTED = ("mode", "org", "teams", "members", "projects", "tokens", "environments",
-             "detectors", "keys", "workflows", "rules", "releases", "events", "_next_id")
+# What --state-file does not keep: the request log, pending faults, and what is set at start-up.
+NOT_PERSISTED = frozenset({"seed", "lock", "public_url", "requests", "faults"})
 SEED_LISTS = ("teams", "members", "projects", "detectors", "keys")
 SEED_FIELDS = {
     "teams": {"id", "slug", "name"},
@@ -147,10 +146,14 @@ class State:
             self.faults: list[dict[str, Any]] = []
             self._next_id = 10000
 
+    def persisted(self) -> dict[str, Any]:
+        """The part of the state that --state-file keeps."""
+        return {name: value for name, value in vars(self).items() if name not in NOT_PERSISTED}
+
     def save(self, path: Path) -> None:
         """Write the persisted part of the state to path (atomically, readable by owner only)."""
         with self.lock:
-            data = json.dumps({name: getattr(self, name) for name in PERSISTED})
+            data = json.dumps(self.persisted())
         partial = path.with_name(path.name + ".partial")
         partial.touch(mode=0o600)
         partial.write_text(data, encoding="utf-8")
@@ -162,12 +165,12 @@ class State:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise SeedError(f"cannot read state file {path}: {exc}") from exc
-        missing = [name for name in PERSISTED if name not in data] if isinstance(data, dict) \
-            else list(PERSISTED)
-        if missing or data["mode"] not in MODES:
-            raise SeedError(f"state file {path} lacks {', '.join(missing) or 'a valid mode'}")
         with self.lock:
-            for name in PERSISTED:
+            names = self.persisted().keys()
+            missing = sorted(names - data.keys()) if isinstance(data, dict) else sorted(names)
+            if missing or data["mode"] not in MODES:
+                raise SeedError(f"state file {path} lacks {', '.join(missing) or 'a valid mode'}")
+            for name in names:
                 setattr(self, name, data[name])
 
     def add_environment(self, name: Any) -> None:
