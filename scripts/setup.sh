@@ -32,7 +32,9 @@ setup_docker() {
 On Debian 12/13 as root, make setup installs it with this project's docker_engine role."
   fi
   log "no Docker engine answers: applying the docker_engine role to this machine"
-  "$VENV/bin/ansible-playbook" -i "$ROOT/inventory/local/hosts.yml" "$ROOT/playbooks/docker_host.yml"
+  # inventory/local holds the demo's vault, encrypted with its demo-only password.
+  "$VENV/bin/ansible-playbook" -i "$ROOT/inventory/local/hosts.yml" \
+    --vault-password-file "$ROOT/inventory/local/demo-vault-password.txt" "$ROOT/playbooks/docker_host.yml"
   docker_ready || die "the docker_engine role ran but docker info still fails; see /var/log/dockerd.log"
 }
 

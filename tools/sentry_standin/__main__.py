@@ -23,6 +23,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--page-size", type=int, default=100,
                         help="items per page of paginated lists (1..100)")
     parser.add_argument("--public-url", help="base URL put into DSNs (default: the bind URL)")
+    parser.add_argument("--state-file", type=Path,
+                        help="keep the state in this file across restarts (loaded when it exists)")
     parser.add_argument("--pid-file", type=Path, help="write the process id here")
     parser.add_argument("--ingest-delay-ms", type=int, default=0,
                         help="delay every ingest answer by this many milliseconds")
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         server = make_server(
             args.host, args.port, mode=args.mode, seed=args.seed, page_size=args.page_size,
             public_url=args.public_url, ingest_delay_ms=args.ingest_delay_ms,
-            verbose=args.verbose,
+            verbose=args.verbose, state_file=args.state_file,
         )
     except (SeedError, ValueError, OSError) as exc:
         print(f"sentry-standin: {exc}", file=sys.stderr)

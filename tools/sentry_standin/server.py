@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import api, ingest
-from .state import MODES, State, check_seed, load_seed, now_iso
+from .state import MODES, SeedError, State, check_seed, load_seed, now_iso
 from .validation import is_int
 
 RATE_LIMIT = 1000  # requests per caller and endpoint in one window
@@ -34,6 +34,7 @@ class StandinServer(ThreadingHTTPServer):
         self, host: str, port: int, *, mode: str = "current",
         seed: dict[str, Any] | str | Path | None = None, page_size: int = 100,
         public_url: str | None = None, ingest_delay_ms: int = 0, verbose: bool = False,
+        state_file: str | Path | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
@@ -45,6 +46,13 @@ class StandinServer(ThreadingHTTPServer):
         super().__init__((host, port), Handler)
         self.url = f"http://{host}:{self.server_address[1]}"
         self.state = State(seed_data, mode, (public_url or self.url).rstrip("/"))
+        self.state_file = Path(state_file) if state_file else None
+        if self.state_file and self.state_file.exists():
+            try:
+                self.state.load(self.state_file)
+            except SeedError:
+                self.server_close()
+                raise
         self.page_size = page_size
         self.ingest_delay = ingest_delay_ms / 1000
         self.verbose = verbose
@@ -57,6 +65,11 @@ class StandinServer(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
             return
         super().handle_error(request, client_address)
+
+    def persist(self) -> None:
+        """Save the state after a request that may have changed it (with a state file)."""
+        if self.state_file:
+            self.state.save(self.state_file)
 
     def take_fault(self, method: str, path: str) -> dict[str, Any] | None:
         """The first fault rule matching this request, counted down (and dropped at zero)."""
@@ -185,12 +198,12 @@ class Handler(BaseHTTPRequestHandler):
         body = self.read_body()
         if path.startswith(DEBUG_PREFIX):
             self.handle_debug(method, path, body)
-            return
-        match = ingest.INGEST_PATH.match(path)
-        if match:
+        elif match := ingest.INGEST_PATH.match(path):
             self.handle_ingest(method, path, match, body, query)
-            return
-        self.handle_api(method, path, query, body)
+        else:
+            self.handle_api(method, path, query, body)
+        if method != "GET":
+            self.server.persist()
 
     # debug path ---------------------------------------------------------------------
     def handle_debug(self, method: str, path: str, raw: bytes) -> None:

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 DEFAULT_SEED = Path(__file__).with_name("default_seed.json")
 MODES = ("current", "legacy")
+# What --state-file does not keep: the request log, pending faults, and what is set at start-up.
+NOT_PERSISTED = frozenset({"seed", "lock", "public_url", "requests", "faults"})
 SEED_LISTS = ("teams", "members", "projects", "detectors", "keys")
 SEED_FIELDS = {
     "teams": {"id", "slug", "name"},
@@ -145,6 +147,33 @@ class State:
             self.ingest_counts: dict[str, dict[str, int]] = {}
             self.faults: list[dict[str, Any]] = []
             self._next_id = 10000
+
+    def persisted(self) -> dict[str, Any]:
+        """The part of the state that --state-file keeps."""
+        return {name: value for name, value in vars(self).items() if name not in NOT_PERSISTED}
+
+    def save(self, path: Path) -> None:
+        """Write the persisted part of the state to path (atomically, readable by owner only)."""
+        with self.lock:
+            data = json.dumps(self.persisted())
+        partial = path.with_name(path.name + ".partial")
+        partial.touch(mode=0o600)
+        partial.write_text(data, encoding="utf-8")
+        partial.replace(path)
+
+    def load(self, path: Path) -> None:
+        """Replace the state with what save() wrote to path."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SeedError(f"cannot read state file {path}: {exc}") from exc
+        with self.lock:
+            names = self.persisted().keys()
+            missing = sorted(names - data.keys()) if isinstance(data, dict) else sorted(names)
+            if missing or data["mode"] not in MODES:
+                raise SeedError(f"state file {path} lacks {', '.join(missing) or 'a valid mode'}")
+            for name in names:
+                setattr(self, name, data[name])
 
     def add_environment(self, name: Any) -> None:
         """Sentry creates an environment when an event or a deploy first names it."""
