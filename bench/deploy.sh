@@ -21,9 +21,10 @@ inventory=$root/bench/deploy/inventory.yml
 settings=$root/bench/deploy/vars.yml
 hosts=(bench-deploy-1 bench-deploy-2 bench-deploy-3)
 host_image=django-sentry-deploy/molecule-debian:12
-# Closed-loop load per host and per connection mode: small, because the hosts, the
-# playbook and wrk share the machine's cores.
+# Load per host and per connection mode: a few connections, each pausing between requests
+# (bench/deploy/paced.lua), because the hosts, the playbook and wrk share the machine's cores.
 wrk_connections=2
+wrk_pause_ms=100
 # Bounds: no playbook run or load may outlive these.
 playbook_timeout=900
 wrk_max_seconds=960
@@ -81,7 +82,7 @@ cleanup() {
 # The same Docker-in-Docker instance as the Molecule scenarios (create.yml with
 # docker_in_docker: true), plus port 80 published on a free loopback port for wrk.
 start_hosts() {
-  local host
+  local host i
   for host in "${hosts[@]}"; do
     docker run --detach --name "$host" --hostname "$host" \
       --cap-add ALL --cap-drop SYS_RESOURCE \
@@ -93,8 +94,14 @@ start_hosts() {
       "$host_image" >/dev/null
     port[$host]=$(docker port "$host" 80/tcp | head -n1 | sed 's/.*://')
   done
+  # systemd answers only once its bus is up: ask again, at most for a minute per host.
   for host in "${hosts[@]}"; do
-    timeout 120 docker exec "$host" systemctl is-system-running --wait >/dev/null || true
+    for ((i = 0; i < 30; i++)); do
+      case $(timeout 60 docker exec "$host" systemctl is-system-running --wait 2>/dev/null) in
+        running | degraded) break ;;
+      esac
+      sleep 2
+    done
   done
 }
 
@@ -148,8 +155,8 @@ images_left() {
 
 # --- Playbook runs ------------------------------------------------------------------------
 
-# run_playbook LABEL PLAYBOOK [ARGS...]: runs it, keeps its log, records seconds, the sum of
-# changed= over the recap and the exit code.
+# run_playbook LABEL PLAYBOOK [ARGS...]: runs it (a path under the checkout), keeps its log,
+# records seconds, the sum of changed= over the recap and the exit code.
 run_playbook() {
   local label=$1 playbook=$2 start rc=0
   shift 2
@@ -157,7 +164,7 @@ run_playbook() {
   start=$(date +%s.%N)
   timeout "$playbook_timeout" "$venv/bin/ansible-playbook" -i "$inventory" \
     -e @"$settings" -e @"$tmp/secrets.yml" -e django_app_archive_dir="$tmp/releases" \
-    "$root/playbooks/$playbook" "$@" >"$logs/$label.log" 2>&1 || rc=$?
+    "$root/$playbook" "$@" >"$logs/$label.log" 2>&1 || rc=$?
   seconds[$label]=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
   changed[$label]=$(awk '/ : ok=/ { for (i = 1; i <= NF; i++) if ($i ~ /^changed=/) { sub("changed=", "", $i); n += $i } } END { print n + 0 }' "$logs/$label.log")
   status[$label]=$rc
@@ -171,13 +178,14 @@ run_playbook() {
 # print its totals.
 start_load() {
   local label=$1 host
+  local wrk_args=(-t1 -c"$wrk_connections" -d"${wrk_max_seconds}s" --timeout 5s -s "$root/bench/deploy/paced.lua")
   wrk_pids=()
   for host in "${hosts[@]}"; do
-    wrk -t1 -c"$wrk_connections" -d"${wrk_max_seconds}s" --timeout 5s \
-      "http://127.0.0.1:${port[$host]}/version" >"$logs/$label-$host-keepalive.wrk" 2>&1 &
+    wrk "${wrk_args[@]}" "http://127.0.0.1:${port[$host]}/version" -- "$wrk_pause_ms" \
+      >"$logs/$label-$host-keepalive.wrk" 2>&1 &
     wrk_pids+=($!)
-    wrk -t1 -c"$wrk_connections" -d"${wrk_max_seconds}s" --timeout 5s -H 'Connection: close' \
-      "http://127.0.0.1:${port[$host]}/version" >"$logs/$label-$host-close.wrk" 2>&1 &
+    wrk "${wrk_args[@]}" -H 'Connection: close' "http://127.0.0.1:${port[$host]}/version" -- "$wrk_pause_ms" \
+      >"$logs/$label-$host-close.wrk" 2>&1 &
     wrk_pids+=($!)
   done
   sleep 2
@@ -211,10 +219,17 @@ load_line() {
 
 # --- Report -------------------------------------------------------------------------------
 
+# One timed run: seconds, changed, then seconds per play (prepare, each switch batch, marker).
 time_line() {
   local label=$1 what=$2
-  printf '  %-44s %8s %8s%s\n' "$what" "${seconds[$label]}" "${changed[$label]}" \
+  printf '  %-36s %8s %8s   %s%s\n' "$what" "${seconds[$label]}" "${changed[$label]}" \
+    "$("$venv/bin/python" "$root/bench/deploy/phases.py" "$logs/$label.log")" \
     "$([[ ${status[$label]} -eq 0 ]] || echo "  (failed, rc ${status[$label]}: $logs/$label.log)")"
+}
+
+# Seconds per module run, from the ten pings of bench/deploy/roundtrip.yml.
+per_module() {
+  awk -v s="${seconds[$1]}" 'BEGIN { printf "%.2f", s / 10 }'
 }
 
 ratio() {
@@ -234,33 +249,38 @@ changed_tasks() {
 profile() {
   local label=$1
   printf '\n  slowest tasks, %s (%ss):\n' "$label" "${seconds[$label]}"
-  awk '/^=+$/ { on = 1; next } on && NF' "$logs/$label.log" | head -n "$PROFILE_TASKS_TASK_OUTPUT_LIMIT" \
+  awk '/^=+ *$/ { on = 1; next } on && NF' "$logs/$label.log" | head -n "$PROFILE_TASKS_TASK_OUTPUT_LIMIT" \
     | sed 's/^/    /'
 }
 
 report() {
-  local cold_left=$1
+  local cold_left=$1 load_start=$2
   printf '\nDeploy benchmark: django_app on %d Docker-in-Docker hosts (Debian 12, docker.io), %s\n' \
     "${#hosts[@]}" "$(date -u +'%Y-%m-%d %H:%M UTC')"
-  printf 'Machine: %s cores, load average %s; shared with other runs: numbers are noisy.\n' \
-    "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
-  printf 'Hosts provisioned once (docker_engine, in parallel): %ss.\n' "${seconds[provision]}"
+  printf 'Machine: %s cores, load average %s at the start, %s at the end; shared with other\n' \
+    "$(nproc)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf '  runs, and the three hosts share its cores: numbers are noisy.\n'
+  printf 'Hosts provisioned once (docker_engine, in parallel): %ss. One module run (ping, become)\n' "${seconds[provision]}"
+  printf '  costs %ss on one host, %ss on three at once (whole playbook / 10, start-up included).\n' \
+    "$(per_module roundtrip1)" "$(per_module roundtrip3)"
   printf 'Cold: the host runs its engine but holds no image (%s left after the reset), no app\n' "$cold_left"
   printf '  container, network, volume or /opt/web; the controller already holds both images and\n'
   printf '  their exported archive (a warm-up deploy built them: %ss), so a cold deploy ships,\n' "${seconds[warmup]}"
   printf '  loads, configures, migrates and switches, but does not build.\n\n'
 
-  printf '  %-44s %8s %8s\n' 'deploy (playbooks/deploy.yml)' seconds changed
+  printf '  %-36s %8s %8s   %s\n' 'deploy (playbooks/deploy.yml)' seconds changed 'seconds per play'
   time_line cold1 'cold, 1 host'
   time_line noop1 'same command again, 1 host (no-op)'
-  printf '  %-44s %8s   (target <= 0.15)\n' 'no-op / cold, 1 host' "$(ratio "${seconds[noop1]}" "${seconds[cold1]}")"
+  printf '  %-36s %8s   (target <= 0.15)\n' 'no-op / cold, 1 host' "$(ratio "${seconds[noop1]}" "${seconds[cold1]}")"
   time_line cold3 'cold, 3 hosts (serial 1)'
   time_line noop3 'same command again, 3 hosts (no-op)'
-  printf '  %-44s %8s   (target <= 1.5)\n' 'cold 3 hosts / cold 1 host' "$(ratio "${seconds[cold3]}" "${seconds[cold1]}")"
+  printf '  %-36s %8s   (target <= 1.5)\n' 'cold 3 hosts / cold 1 host' "$(ratio "${seconds[cold3]}" "${seconds[cold1]}")"
 
-  printf '\n  Requests during a switch on all %d hosts: wrk -t1 -c%d per host and mode, GET /version on\n' \
-    "${#hosts[@]}" "$wrk_connections"
-  printf '  127.0.0.1:<host port 80>, from 2 s before the playbook to 2 s after it; sums over the hosts.\n'
+  printf '\n  Requests during a switch on all %d hosts: wrk -t1 -c%d per host and mode, %d ms pause between\n' \
+    "${#hosts[@]}" "$wrk_connections" "$wrk_pause_ms"
+  printf '  the requests of a connection, GET /version on 127.0.0.1:<host port 80>, from 2 s before the\n'
+  printf '  playbook to 2 s after it; sums over the hosts. wrk counts a keep-alive connection the server\n'
+  printf '  closes while it is idle as a read error; with Connection: close every error is a lost request.\n'
   printf '  %-10s %-11s %9s %12s %10s %6s %6s %8s %9s\n' run connections requests non-2xx/3xx \
     'sock:conn' read write timeout playbook
   load_line redeploy keepalive
@@ -269,6 +289,8 @@ report() {
   load_line rollback close
   printf '  (redeploy: -e django_app_version=bench2 over bench1, image built on the controller;\n'
   printf '   rollback: playbooks/rollback.yml back to bench1)\n'
+  printf '  (seconds per play: prepare = validate, images, .env, proxy, migrations on every host at\n'
+  printf '   once; switch = one serial batch; marker = the Sentry release record)\n'
 
   changed_tasks noop1
   changed_tasks noop3
@@ -281,44 +303,48 @@ report() {
 # --- Main ---------------------------------------------------------------------------------
 
 main() {
-  local host cold_left
+  local host cold_left load_start
+  load_start=$(cut -d' ' -f1-3 /proc/loadavg)
   require_wrk
   require_tools
   trap cleanup EXIT
   trap 'exit 130' INT TERM
   tmp=$(mktemp -d)
   mkdir -p "$logs" "$tmp/releases"
+  chmod 700 "$logs"
   rm -f "$logs"/*.log "$logs"/*.wrk
 
   log "starting ${hosts[*]}"
   start_hosts
   start_standin
   write_secrets
-  run_playbook provision docker_host.yml
+  run_playbook provision playbooks/docker_host.yml
   [[ ${status[provision]} -eq 0 ]] || die "provisioning failed: $logs/provision.log"
+  run_playbook roundtrip1 bench/deploy/roundtrip.yml --limit "${hosts[0]}"
+  run_playbook roundtrip3 bench/deploy/roundtrip.yml
 
   # Builds and exports the images once, so every measured deploy finds them on the controller.
-  run_playbook warmup deploy.yml --limit "${hosts[0]}" -e django_app_version=bench1
+  run_playbook warmup playbooks/deploy.yml --limit "${hosts[0]}" -e django_app_version=bench1
   [[ ${status[warmup]} -eq 0 ]] || die "the warm-up deploy failed: $logs/warmup.log"
 
   reset_host "${hosts[0]}"
   cold_left=$(images_left "${hosts[0]}")
-  run_playbook cold1 deploy.yml --limit "${hosts[0]}" -e django_app_version=bench1
-  run_playbook noop1 deploy.yml --limit "${hosts[0]}" -e django_app_version=bench1
+  run_playbook cold1 playbooks/deploy.yml --limit "${hosts[0]}" -e django_app_version=bench1
+  run_playbook noop1 playbooks/deploy.yml --limit "${hosts[0]}" -e django_app_version=bench1
 
   for host in "${hosts[@]}"; do reset_host "$host"; done
-  run_playbook cold3 deploy.yml -e django_app_version=bench1
-  run_playbook noop3 deploy.yml -e django_app_version=bench1
+  run_playbook cold3 playbooks/deploy.yml -e django_app_version=bench1
+  run_playbook noop3 playbooks/deploy.yml -e django_app_version=bench1
 
   start_load redeploy
-  run_playbook redeploy deploy.yml -e django_app_version=bench2
+  run_playbook redeploy playbooks/deploy.yml -e django_app_version=bench2
   stop_load
 
   start_load rollback
-  run_playbook rollback rollback.yml
+  run_playbook rollback playbooks/rollback.yml
   stop_load
 
-  report "$cold_left"
+  report "$cold_left" "$load_start"
 }
 
 main "$@"
