@@ -8,6 +8,7 @@ first task's stamp to the next play's (the last one to the end of the run).
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from pathlib import Path
@@ -29,7 +30,7 @@ def plays(lines: list[str]) -> list[tuple[str, float]]:
     last = 0.0
     for line in lines:
         if line.startswith("PLAY [") or line.startswith("PLAY RECAP"):
-            pending = "end" if line.startswith("PLAY RECAP") else line[6:line.index("]")]
+            pending = "end" if line.startswith("PLAY RECAP") else line[6 : line.index("]")]
         stamp = STAMP.search(line)
         if stamp:
             last = seconds(stamp)
@@ -44,7 +45,7 @@ def plays(lines: list[str]) -> list[tuple[str, float]]:
 def summary(lines: list[str]) -> str:
     marks = plays(lines)
     parts = []
-    for (name, start), (_, end) in zip(marks, marks[1:]):
+    for (name, start), (_, end) in itertools.pairwise(marks):
         short = SHORT.get(name.split()[0], name)
         parts.append(f"{short} {end - start:.1f}")
     return ", ".join(parts)
