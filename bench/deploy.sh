@@ -52,6 +52,7 @@ require_wrk() {
 }
 
 require_tools() {
+  local host
   [[ -x $venv/bin/ansible-playbook ]] || die "no $venv/bin/ansible-playbook: run make setup (or set VENV)"
   docker info >/dev/null 2>&1 || die "no Docker engine answers: run make setup"
   docker image inspect "$host_image" >/dev/null 2>&1 || die "image $host_image is missing: run make setup"
