@@ -147,6 +147,8 @@ class Handler(BaseHTTPRequestHandler):
     server: StandinServer
     protocol_version = "HTTP/1.1"
     server_version = "sentry-standin"
+    # Set for a request that may change the state: it is saved before the answer is sent.
+    persist_before_reply = False
 
     def do_GET(self) -> None:
         self.handle_any("GET")
@@ -180,6 +182,11 @@ class Handler(BaseHTTPRequestHandler):
     def send(self, status: int, body: Any = None, headers: dict[str, str] | None = None,
              raw: bytes | None = None, content_type: str = "application/json") -> None:
         data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        if self.persist_before_reply:
+            # Saved before the answer leaves: a client that got its answer finds the change
+            # in the state file.
+            self.persist_before_reply = False
+            self.server.persist()
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -196,13 +203,15 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query, keep_blank_values=True)
         body = self.read_body()
+        self.persist_before_reply = method != "GET"
         if path.startswith(DEBUG_PREFIX):
             self.handle_debug(method, path, body)
         elif match := ingest.INGEST_PATH.match(path):
             self.handle_ingest(method, path, match, body, query)
         else:
             self.handle_api(method, path, query, body)
-        if method != "GET":
+        if self.persist_before_reply:  # nothing was answered
+            self.persist_before_reply = False
             self.server.persist()
 
     # debug path ---------------------------------------------------------------------
