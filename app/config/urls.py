@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import path
 
 from pages import views
@@ -7,6 +6,3 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("version", views.version, name="version"),
 ]
-
-if settings.SENTRY_DEBUG_VIEW:
-    urlpatterns.append(path("sentry-debug/", views.sentry_debug, name="sentry-debug"))

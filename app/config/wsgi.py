@@ -1,11 +1,9 @@
-"""WSGI entry point used by Gunicorn (`config.wsgi:application`)."""
+"""WSGI entry point of the sample project (WSGI_APPLICATION)."""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-from config.health import HealthCheck
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = HealthCheck(get_wsgi_application())
+application = get_wsgi_application()

@@ -1,4 +1,5 @@
-from django.conf import settings
+import os
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -15,10 +16,4 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def version(request: HttpRequest) -> JsonResponse:
     """Which release is running (no database): SENTRY_RELEASE, else the image's version."""
-    return JsonResponse({"release": settings.APP_RELEASE})
-
-
-def sentry_debug(request: HttpRequest) -> HttpResponse:
-    """Raises on purpose to prove errors reach Sentry (routed only if SENTRY_DEBUG_VIEW=1)."""
-    division_by_zero = 1 / 0
-    return HttpResponse(str(division_by_zero))
+    return JsonResponse({"release": os.environ.get("SENTRY_RELEASE") or os.environ.get("APP_VERSION")})

@@ -6,10 +6,13 @@ several of these variables (the secret key, the DSN, the database URL) are secre
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 import warnings
 from collections.abc import Callable
 from importlib import import_module
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
@@ -17,6 +20,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 T = TypeVar("T")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ConfigError(Exception):
@@ -29,8 +33,9 @@ def fail_startup(error: ConfigError) -> NoReturn:
     raise SystemExit(2)
 
 
-def _read(env: environ.Env, name: str, cast: Callable[[str], T], default: T) -> T:
-    raw = env.str(name, default=None)
+def _read(name: str, cast: Callable[[str], T], default: T) -> T:
+    # Read as written: no "$VAR" expansion (a secret key may begin with "$").
+    raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -48,8 +53,8 @@ def _parse_bool(raw: str) -> bool:
     raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
 
 
-def read_bool(env: environ.Env, name: str, default: bool) -> bool:
-    return _read(env, name, _parse_bool, default)
+def read_bool(name: str, default: bool) -> bool:
+    return _read(name, _parse_bool, default)
 
 
 def _parse_rate(raw: str) -> float:
@@ -62,11 +67,11 @@ def _parse_rate(raw: str) -> float:
     return value
 
 
-def read_rate(env: environ.Env, name: str, default: float) -> float:
-    return _read(env, name, _parse_rate, default)
+def read_rate(name: str, default: float) -> float:
+    return _read(name, _parse_rate, default)
 
 
-def read_int(env: environ.Env, name: str, default: int, minimum: int) -> int:
+def read_int(name: str, default: int, minimum: int) -> int:
     expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
 
     def parse(raw: str) -> int:
@@ -78,7 +83,7 @@ def read_int(env: environ.Env, name: str, default: int, minimum: int) -> int:
             raise ValueError(f"expected {expected}")
         return value
 
-    return _read(env, name, parse, default)
+    return _read(name, parse, default)
 
 
 def _parse_log_level(raw: str) -> str:
@@ -88,22 +93,22 @@ def _parse_log_level(raw: str) -> str:
     return level
 
 
-def read_log_level(env: environ.Env, name: str, default: str) -> str:
-    return _read(env, name, _parse_log_level, default)
+def read_log_level(name: str, default: str) -> str:
+    return _read(name, _parse_log_level, default)
 
 
-def read_str(env: environ.Env, name: str, default: str | None = None) -> str | None:
-    return _read(env, name, str, default)
+def read_str(name: str, default: str | None = None) -> str | None:
+    return _read(name, str, default)
 
 
-def read_list(env: environ.Env, name: str, default: list[str]) -> list[str]:
+def read_list(name: str, default: list[str]) -> list[str]:
     def split(raw: str) -> list[str]:
         return [item.strip() for item in raw.split(",") if item.strip()]
 
-    return _read(env, name, split, default)
+    return _read(name, split, default)
 
 
-def read_origins(env: environ.Env, name: str) -> list[str]:
+def read_origins(name: str) -> list[str]:
     """A comma list of origins such as `https://example.com` (scheme and host)."""
 
     def split(raw: str) -> list[str]:
@@ -114,16 +119,16 @@ def read_origins(env: environ.Env, name: str) -> list[str]:
                 raise ValueError("expected a comma list of origins like https://example.com")
         return origins
 
-    return _read(env, name, split, [])
+    return _read(name, split, [])
 
 
-def read_database(env: environ.Env, name: str, default: str) -> dict[str, Any]:
+def read_database(name: str, default: str) -> dict[str, Any]:
     """A django-environ database URL, parsed and checked up to the driver's import.
 
     Without these checks a bad URL or a missing driver only shows at the first query,
     as a traceback; the URL may hold a password, so the errors never quote it.
     """
-    raw = read_str(env, name, default) or default
+    raw = read_str(name, default) or default
     try:
         scheme = urlsplit(raw).scheme
     except ValueError:
@@ -156,3 +161,35 @@ def _require_driver(name: str, engine: str) -> None:
         raise ConfigError(
             f"{name} needs a database driver that is not installed (backend {engine})"
         ) from None
+
+
+def load_env_file(path: Path) -> None:
+    """Put the variables of a `.env` file into the environment; variables already set win.
+
+    The format the role writes: `NAME='value'` (or unquoted, or double-quoted) lines,
+    `#` comments. Values are taken literally: no escapes and no `$VAR` expansion.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({exc.strerror})") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        name, value = _parse_env_line(line, path, number)
+        if name is not None:
+            os.environ.setdefault(name, value)
+
+
+def _parse_env_line(line: str, path: Path, number: int) -> tuple[str | None, str]:
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return None, ""
+    name, sep, value = stripped.removeprefix("export ").partition("=")
+    name = name.strip()
+    if not sep or not _ENV_NAME.fullmatch(name):
+        raise ConfigError(f"{path}:{number} is not a NAME=value line")
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    return name, value

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import environ
 
-from config.env import ConfigError, read_str
+from django_sentry_deploy.env import ConfigError, read_str
 
 DSN_VARIABLES = ("SENTRY_DSN", "DSN")
 _EXPECTED = "expected http(s)://<public_key>@<host>/<project_id>"
 
 
-def read_dsn(env: environ.Env) -> str | None:
+def read_dsn() -> str | None:
     """The DSN, None when unset; `SENTRY_DSN` wins over the legacy `DSN`."""
     for name in DSN_VARIABLES:
-        value = read_str(env, name)
+        value = read_str(name)
         if value is not None:
             problem = dsn_problem(value)
             if problem is not None:

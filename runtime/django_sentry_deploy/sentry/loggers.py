@@ -6,7 +6,7 @@ import logging
 
 from sentry_sdk.integrations.logging import ignore_logger
 
-from config.sentry.transport import LOGGER_NAME
+from django_sentry_deploy.sentry.transport import LOGGER_NAME
 
 
 def quiet_loggers(debug: bool) -> None:

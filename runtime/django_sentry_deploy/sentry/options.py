@@ -4,7 +4,7 @@ The defaults are those of the Sentry set-up this project follows (traces and pro
 sampled at 1.0); each can be changed through the environment. Deprecated SDK options
 are not used: a traces rate turns tracing on (no `enable_tracing`), continuous
 profiling in the "trace" lifecycle replaces `profiles_sample_rate`, and
-`data_collection` (config.sentry.privacy) replaces `send_default_pii`.
+`data_collection` (django_sentry_deploy.sentry.privacy) replaces `send_default_pii`.
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-import environ
 from sentry_sdk.integrations._wsgi_common import DEFAULT_HTTP_METHODS_TO_CAPTURE
 
-from config.env import read_int, read_rate, read_str
-from config.sentry.budget import TraceBudget
-from config.sentry.dsn import read_dsn
-from config.sentry.sampler import make_traces_sampler
+from django_sentry_deploy.env import read_int, read_rate, read_str
+from django_sentry_deploy.sentry.budget import TraceBudget
+from django_sentry_deploy.sentry.dsn import read_dsn
+from django_sentry_deploy.sentry.sampler import make_traces_sampler
 
 
 @dataclass(frozen=True)
@@ -54,19 +53,19 @@ class SentryConfig:
     @property
     def http_methods_to_capture(self) -> tuple[str, ...]:
         """Errors only: no transaction is started, not even a discarded one (the trace of
-        each request comes from config.sentry.trace_context)."""
+        each request comes from django_sentry_deploy.sentry.trace_context)."""
         return DEFAULT_HTTP_METHODS_TO_CAPTURE if self.tracing else ()
 
 
-def read_sentry_config(env: environ.Env) -> SentryConfig:
+def read_sentry_config() -> SentryConfig:
     """Every variable is validated even when Sentry is off, so a typo shows up at once."""
-    traces_rate = read_rate(env, "SENTRY_TRACES_SAMPLE_RATE", 1.0)
-    profiles_rate = read_rate(env, "SENTRY_PROFILES_SAMPLE_RATE", 1.0)
-    queue_size = read_int(env, "SENTRY_TRANSPORT_QUEUE_SIZE", 100, minimum=1)
-    traces_per_second = read_int(env, "SENTRY_TRACES_MAX_PER_SECOND", 5, minimum=1)
-    environment = read_str(env, "SENTRY_ENVIRONMENT", "production") or "production"
-    release = read_str(env, "SENTRY_RELEASE")
-    dsn = read_dsn(env)
+    traces_rate = read_rate("SENTRY_TRACES_SAMPLE_RATE", 1.0)
+    profiles_rate = read_rate("SENTRY_PROFILES_SAMPLE_RATE", 1.0)
+    queue_size = read_int("SENTRY_TRANSPORT_QUEUE_SIZE", 100, minimum=1)
+    traces_per_second = read_int("SENTRY_TRACES_MAX_PER_SECOND", 5, minimum=1)
+    environment = read_str("SENTRY_ENVIRONMENT", "production") or "production"
+    release = read_str("SENTRY_RELEASE")
+    dsn = read_dsn()
     return SentryConfig(
         dsn=dsn,
         environment=environment,

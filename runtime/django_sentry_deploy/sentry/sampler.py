@@ -7,9 +7,9 @@ from typing import Any
 
 import sentry_sdk
 
-from config.health import HEALTH_PATH
-from config.sentry.budget import TraceBudget
-from config.sentry.transport import PriorityTransport
+from django_sentry_deploy.health import HEALTH_PATH
+from django_sentry_deploy.sentry.budget import TraceBudget
+from django_sentry_deploy.sentry.transport import PriorityTransport
 
 
 def make_traces_sampler(

@@ -12,7 +12,7 @@ from typing import Any
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import HttpTransport, Transport
 
-LOGGER_NAME = "config.sentry"
+LOGGER_NAME = "django_sentry_deploy.sentry"
 log = logging.getLogger(LOGGER_NAME)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import sentry_sdk
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config.sentry.transport import LOGGER_NAME, PriorityTransport
+from django_sentry_deploy.sentry.transport import LOGGER_NAME, PriorityTransport
 
 # Sentry's limits for tag keys and values.
 _TAG_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,32}")

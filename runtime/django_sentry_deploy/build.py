@@ -1,0 +1,92 @@
+"""Build-time steps of the image, run against the overlay with throwaway values.
+
+    python -m django_sentry_deploy.build collect   collectstatic (when WhiteNoise serves the
+                                                   static files) and `check --deploy`
+    python -m django_sentry_deploy.build warm-up   import what start-up imports, so its
+                                                   bytecode is compiled into the image
+
+A project that does not load fails the build here, with one line, not on a host. The
+secret key is generated per run and the database is a SQLite file under /tmp: nothing of
+either reaches a layer.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+
+# Before Django starts: the overlay reads these.
+_BUILD_ENVIRONMENT = {
+    "DJANGO_SETTINGS_MODULE": "django_sentry_deploy.settings",
+    # The production shape, so `check --deploy` judges the settings a host runs with TLS.
+    "DJANGO_HTTPS": "1",
+    "DJANGO_ALLOWED_HOSTS": "localhost",
+    "DJANGO_ENV_FILE": "/nonexistent/.env",
+}
+
+
+def _prepare_environment(work_dir: str) -> None:
+    from django.core.management.utils import get_random_secret_key
+
+    for name, value in _BUILD_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    os.environ.setdefault("DJANGO_SECRET_KEY", get_random_secret_key())
+    os.environ.setdefault("DJANGO_DATA_DIR", work_dir)
+    for name in ("SENTRY_DSN", "DSN"):
+        os.environ.pop(name, None)
+
+
+def collect() -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from django_sentry_deploy.overlay import WHITENOISE_MIDDLEWARE
+
+    # The overlay adds WhiteNoise only where static files are collected on this machine.
+    if WHITENOISE_MIDDLEWARE in settings.MIDDLEWARE and settings.STATIC_ROOT:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    call_command("check", deploy=True, fail_level="ERROR")
+
+
+def warm_up() -> None:
+    from django.db.migrations.loader import MigrationLoader
+    from django.urls import get_resolver
+
+    import django_sentry_deploy.wsgi  # noqa: F401 (the app as Gunicorn loads it)
+    import gunicorn.app.wsgiapp  # noqa: F401
+    import gunicorn.workers.gthread  # noqa: F401
+    import gunicorn.workers.sync  # noqa: F401
+    from django.core.management.commands import migrate  # noqa: F401
+
+    get_resolver().url_patterns  # noqa: B018 (imports every view module)
+    MigrationLoader(None, ignore_no_migrations=True)
+
+
+STEPS: dict[str, Callable[[], None]] = {"collect": collect, "warm-up": warm_up}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[1] not in STEPS:
+        print(f"usage: {argv[0]} {{{'|'.join(STEPS)}}}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="django-build-") as work_dir:
+        _prepare_environment(work_dir)
+        import django
+        from django.core.management.base import SystemCheckError
+
+        try:
+            django.setup()
+            STEPS[argv[1]]()
+        except SystemCheckError as exc:
+            print(f"build error: `manage.py check --deploy` failed:\n{exc}", file=sys.stderr)
+            return 1
+        except Exception as exc:  # noqa: BLE001 (the project's error, in one line first)
+            print(f"build error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

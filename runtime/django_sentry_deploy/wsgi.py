@@ -1,0 +1,12 @@
+"""What Gunicorn runs (`django_sentry_deploy.wsgi:application`): the project's WSGI
+application (its WSGI_APPLICATION, as `runserver` loads it) behind the health check."""
+
+import os
+
+from django.core.servers.basehttp import get_internal_wsgi_application
+
+from django_sentry_deploy.health import HealthCheck
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "django_sentry_deploy.settings")
+
+application = HealthCheck(get_internal_wsgi_application())
