@@ -30,8 +30,10 @@ PIP = [sys.executable, "-m", "pip"]
 _NEEDS = re.compile(r"#\s*needs\s+(\S+)")
 # How pip names a package whose build from source failed, across pip versions.
 _BUILD_FAILED = [
-    re.compile(r"Failed to build (?:installable wheels for some pyproject\.toml based projects )?"
-               r"\(?'?([A-Za-z0-9][A-Za-z0-9._-]*)"),
+    re.compile(
+        r"Failed to build (?:installable wheels for some pyproject\.toml based projects )?"
+        r"\(?'?([A-Za-z0-9][A-Za-z0-9._-]*)"
+    ),
     re.compile(r"Could not build wheels for ([A-Za-z0-9][A-Za-z0-9._-]*)"),
     re.compile(r"Failed building wheel for ([A-Za-z0-9][A-Za-z0-9._-]*)"),
 ]
@@ -127,7 +129,8 @@ def add_bundle(bundle: Path) -> None:
     # The project's versions are fixed; the bundle's pins apply to everything else.
     constraints = [f"{name}=={version}" for name, version in installed.items()]
     constraints += [
-        f"{r.name}{r.specifier}" for r, _ in bundle_requirements(bundle)
+        f"{r.name}{r.specifier}"
+        for r, _ in bundle_requirements(bundle)
         if canonicalize_name(r.name) not in installed
     ]
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as file:

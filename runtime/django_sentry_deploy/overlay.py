@@ -79,7 +79,7 @@ def import_project_settings(name: str | None) -> ModuleType:
             module = importlib.import_module(name)
     except envvars.ConfigError:
         raise
-    except Exception as exc:  # noqa: BLE001 (any error of the project's code, named)
+    except Exception as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else ""
         raise envvars.ConfigError(
             f"the project's settings ({name}) do not import: {type(exc).__name__}: {first_line}"
@@ -143,9 +143,7 @@ def static_settings(project: dict[str, Any]) -> dict[str, Any]:
     if not serves_static(project):
         return {}
     storages = dict(project.get("STORAGES") or {})
-    storages.setdefault(
-        "default", {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-    )
+    storages.setdefault("default", {"BACKEND": "django.core.files.storage.FileSystemStorage"})
     storages["staticfiles"] = {
         **(storages.get("staticfiles") or {}),
         "BACKEND": LOCAL_STATIC_STORAGES[static_backend(project)],
@@ -176,9 +174,7 @@ def https_settings() -> dict[str, Any]:
         "SECURE_SSL_REDIRECT": True,
         "SESSION_COOKIE_SECURE": True,
         "CSRF_COOKIE_SECURE": True,
-        "SECURE_HSTS_SECONDS": envvars.read_int(
-            "DJANGO_SECURE_HSTS_SECONDS", 31536000, minimum=0
-        ),
+        "SECURE_HSTS_SECONDS": envvars.read_int("DJANGO_SECURE_HSTS_SECONDS", 31536000, minimum=0),
         "SECURE_HSTS_INCLUDE_SUBDOMAINS": envvars.read_bool(
             "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True
         ),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-
 from django_sentry_deploy.env import ConfigError, read_str
 
 DSN_VARIABLES = ("SENTRY_DSN", "DSN")
