@@ -167,6 +167,14 @@ def with_whitenoise(middleware: list[str]) -> list[str]:
 def https_settings() -> dict[str, Any]:
     """Behind the TLS-terminating proxy (DJANGO_HTTPS=1), which sets X-Forwarded-Proto
     and overwrites any the client sent."""
+    # Read even with HTTPS off: a bad value shows at once, not the day HTTPS is turned on.
+    hsts = {
+        "SECURE_HSTS_SECONDS": envvars.read_int("DJANGO_SECURE_HSTS_SECONDS", 31536000, minimum=0),
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": envvars.read_bool(
+            "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True
+        ),
+        "SECURE_HSTS_PRELOAD": envvars.read_bool("DJANGO_SECURE_HSTS_PRELOAD", True),
+    }
     if not envvars.read_bool("DJANGO_HTTPS", False):
         return {}
     return {
@@ -174,11 +182,7 @@ def https_settings() -> dict[str, Any]:
         "SECURE_SSL_REDIRECT": True,
         "SESSION_COOKIE_SECURE": True,
         "CSRF_COOKIE_SECURE": True,
-        "SECURE_HSTS_SECONDS": envvars.read_int("DJANGO_SECURE_HSTS_SECONDS", 31536000, minimum=0),
-        "SECURE_HSTS_INCLUDE_SUBDOMAINS": envvars.read_bool(
-            "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True
-        ),
-        "SECURE_HSTS_PRELOAD": envvars.read_bool("DJANGO_SECURE_HSTS_PRELOAD", True),
+        **hsts,
     }
 
 
