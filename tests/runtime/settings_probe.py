@@ -1,8 +1,8 @@
 """Imports the Django settings in a fresh interpreter and prints what they did, as JSON.
 
-Run by test_app_settings.py as `python settings_probe.py record|real|requests|unreachable`
-with the app directory on the path. `record` replaces `sentry_sdk.init` to capture its
-arguments; `real` lets the SDK initialise and reports the client's resolved options;
+Run by the tests as `python settings_probe.py record|real|requests|unreachable` with the
+runtime and a project on the path and the overlay as DJANGO_SETTINGS_MODULE. `record`
+replaces `sentry_sdk.init` to capture its arguments; `real` lets the SDK initialise and reports the client's resolved options;
 `requests` also answers a few requests in-process and lists the envelopes the SDK hands
 to its transport; `unreachable` sends one error event to a DSN nobody answers and counts
 the error envelopes the transport is handed in the next seconds.
@@ -38,6 +38,21 @@ SECURITY_SETTINGS = (
     "SECURE_HSTS_PRELOAD",
     "CSRF_TRUSTED_ORIGINS",
 )
+# Settings reported as they are (paths as strings); MISSING for one that is not set.
+REPORTED_SETTINGS = (
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASES",
+    "INSTALLED_APPS",
+    "MIDDLEWARE",
+    "STORAGES",
+    "STATICFILES_STORAGE",
+    "STATIC_ROOT",
+    "ROOT_URLCONF",
+    "WSGI_APPLICATION",
+    "LOGGING_CONFIG",
+)
+MISSING = "<missing>"
 # A `sentry-trace` header of an upstream service (trace id, span id, sampled).
 CALLER_TRACE = "771a43a4192642f0b136d5159a501700-b2fb4a6c3ae8e4d1-1"
 
@@ -104,7 +119,7 @@ def main(mode: str) -> None:
         "allowed_hosts": settings.ALLOWED_HOSTS,
         "database": {k: settings.DATABASES["default"][k] for k in ("ENGINE", "NAME")},
         "client_active": client.is_active(),
-        "app_release": settings.APP_RELEASE,
+        "settings": {name: getattr(settings, name, MISSING) for name in REPORTED_SETTINGS},
         "security": {name: getattr(settings, name) for name in SECURITY_SETTINGS},
     }
     if mode != "record" and client.is_active():
@@ -125,7 +140,7 @@ def main(mode: str) -> None:
         result["requests"] = serve_requests(client)
     if mode == "unreachable":
         result["error_envelopes"] = count_error_envelopes(client, seconds=2.0)
-    json.dump(result, sys.stdout)
+    json.dump(result, sys.stdout, default=str)
 
 
 def count_error_envelopes(client: Any, seconds: float) -> int:
@@ -179,7 +194,9 @@ def serve_requests(client: Any) -> dict[str, Any]:
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     # Imported only now: WhiteNoise indexes the static files when the app is built.
-    from config.wsgi import application
+    from django_sentry_deploy.wsgi import application
+
+    bodies: dict[str, str] = {}
 
     def get(path: str, host: str = "testserver", **headers: str) -> int:
         """One GET through the WSGI application, as Gunicorn would call it."""
@@ -187,12 +204,13 @@ def serve_requests(client: Any) -> dict[str, Any]:
         wsgiref.util.setup_testing_defaults(environ)
         status: list[str] = []
         body = application(environ, lambda s, headers, exc_info=None: status.append(s))
-        b"".join(body)
+        bodies[path] = b"".join(body).decode(errors="replace")
         if hasattr(body, "close"):  # PEP 3333: the server closes what has a close()
             body.close()
         return int(status[0].split()[0])
 
     statuses = {path: get(path) for path in ("/healthz", "/", "/version")}
+    version = json.loads(bodies["/version"]) if statuses["/version"] == 200 else None
     statuses["/healthz again"] = get("/healthz")
     statuses["/healthz, unknown host"] = get("/healthz", host="10.1.2.3:8000")
     statuses["/, unknown host"] = get("/", host="10.1.2.3:8000")
@@ -208,6 +226,7 @@ def serve_requests(client: Any) -> dict[str, Any]:
     sentry_sdk.flush(timeout=2)
     return {
         "statuses": statuses,
+        "version": version,
         "envelopes": [e for e in sent if "client_report" not in e["types"]],
     }
 

@@ -1,4 +1,5 @@
-"""`manage.py sentry_test_event` against the Sentry stand-in's ingest."""
+"""`sentry_test_event` (`python -m django` with the overlay, as the image's entry point runs
+it) against the Sentry stand-in's ingest."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from appprocess import manage
+from runtimeprocess import django_admin
 
 PROJECT_ID = "4501"
 PUBLIC_KEY = "0a1b2c3d4e5f40718293a4b5c6d74501"  # the stand-in's seeded key for `web`
@@ -27,7 +28,7 @@ def run_command(
     tmp_path: Path, env: dict[str, str], *args: str
 ) -> subprocess.CompletedProcess[str]:
     env = {"DJANGO_SECRET_KEY": SECRET, **env}
-    return manage(["sentry_test_event", *args], env, tmp_path)
+    return django_admin(["sentry_test_event", *args], env, tmp_path)
 
 
 def one_line_failure(proc: subprocess.CompletedProcess[str]) -> str:

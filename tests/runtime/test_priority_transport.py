@@ -1,4 +1,4 @@
-"""The app's Sentry transport against the stand-in's ingest: errors are never crowded out."""
+"""The runtime's Sentry transport against the stand-in's ingest: errors are never crowded out."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import pytest
 import sentry_sdk
 from sentry_sdk.envelope import Envelope
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "app"))
-from config.sentry.budget import TraceBudget
-from config.sentry.sampler import make_traces_sampler
-from config.sentry.transport import PriorityTransport
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "runtime"))
+from django_sentry_deploy.sentry.budget import TraceBudget
+from django_sentry_deploy.sentry.sampler import make_traces_sampler
+from django_sentry_deploy.sentry.transport import PriorityTransport
 
 PUBLIC_KEY = "0a1b2c3d4e5f40718293a4b5c6d74501"  # the stand-in's seeded key for `web`
 
@@ -54,7 +54,7 @@ def test_errors_survive_a_full_telemetry_queue(
     transport = client.transport
     assert isinstance(transport, PriorityTransport)
 
-    with caplog.at_level(logging.WARNING, logger="config.sentry"):
+    with caplog.at_level(logging.WARNING, logger="django_sentry_deploy.sentry"):
         for _ in range(40):
             transport.capture_envelope(envelope("transaction"))
         assert not transport.is_healthy()  # the SDK's backpressure handling sees this
@@ -75,7 +75,7 @@ def test_pending_shed_count_is_logged_when_the_client_closes(
     slow_ingest_client: tuple[Any, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     client, _ = slow_ingest_client
-    with caplog.at_level(logging.WARNING, logger="config.sentry"):
+    with caplog.at_level(logging.WARNING, logger="django_sentry_deploy.sentry"):
         for _ in range(40):
             client.transport.capture_envelope(envelope("transaction"))
         client.close(timeout=0)
@@ -88,7 +88,7 @@ def test_pending_shed_count_is_logged_when_the_client_closes(
 
 def test_trace_budget_sheds_only_above_its_rate(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr("config.sentry.budget.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("django_sentry_deploy.sentry.budget.time.monotonic", lambda: clock[0])
     sampler = make_traces_sampler(1.0, TraceBudget(5))
     page = {"wsgi_environ": {"PATH_INFO": "/"}, "parent_sampled": None}
 

@@ -1,4 +1,5 @@
-"""The Django settings: what reaches sentry_sdk.init, LOGGING, and start-up errors.
+"""The overlay over the sample project: what reaches sentry_sdk.init, LOGGING, requests
+through the WSGI application, and start-up errors.
 
 Settings are module-level code, so each case imports them in a fresh interpreter
 (settings_probe.py) with a controlled environment and `-W error`: any warning at
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from appprocess import APP, manage, run_python
+from runtimeprocess import django_admin, run_python
 
 PROBE = Path(__file__).with_name("settings_probe.py")
 # The `sentry-trace` header settings_probe.py sends as an upstream service would.
@@ -50,12 +51,9 @@ LOGGING_INTEGRATION = {
 
 
 def run_probe(mode: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    base = {
-        "PYTHONPATH": str(APP),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_SECRET_KEY": SECRET,
-    }
-    return run_python(["-W", "error", str(PROBE), mode], {**base, **env}, tmp_path)
+    return run_python(
+        ["-W", "error", str(PROBE), mode], {"DJANGO_SECRET_KEY": SECRET, **env}, tmp_path
+    )
 
 
 def probe(mode: str, env: dict[str, str], tmp_path: Path) -> dict[str, Any]:
@@ -85,7 +83,7 @@ def test_init_defaults_are_the_seeds(tmp_path: Path) -> None:
     # send_default_pii=False, expressed as the SDK's current option.
     assert kwargs["data_collection"]["user_info"] is False
     assert kwargs["data_collection"]["database_query_data"] is False
-    assert kwargs["transport"] == "config.sentry.transport.PriorityTransport"
+    assert kwargs["transport"] == "django_sentry_deploy.sentry.transport.PriorityTransport"
     # Deprecated options are not passed at all (their behaviour is covered above).
     for deprecated in ("enable_tracing", "profiles_sample_rate", "send_default_pii"):
         assert deprecated not in kwargs
@@ -228,6 +226,13 @@ def test_errors_only_reports_full_errors_without_transactions(tmp_path: Path) ->
     assert ["pages", "probe breadcrumb"] in message["breadcrumbs"]
 
 
+def test_version_answers_the_release_else_the_image_version(tmp_path: Path) -> None:
+    env = {"DJANGO_ALLOWED_HOSTS": "testserver", "APP_VERSION": "1.4.2"}
+    assert probe("requests", env, tmp_path)["requests"]["version"] == {"release": "1.4.2"}
+    env["SENTRY_RELEASE"] = "web@1.4.2-rc1"
+    assert probe("requests", env, tmp_path)["requests"]["version"] == {"release": "web@1.4.2-rc1"}
+
+
 def test_debug_view_is_not_routed_by_default(tmp_path: Path) -> None:
     result = probe("requests", {"DJANGO_ALLOWED_HOSTS": "testserver"}, tmp_path)
     assert result["requests"]["statuses"]["/sentry-debug/"] == 404
@@ -253,6 +258,8 @@ def test_defaults_are_production_safe(tmp_path: Path) -> None:
     result = probe("record", {}, tmp_path)
 
     assert result["debug"] is False
+    assert result["allowed_hosts"] == ["localhost", "127.0.0.1", "[::1]"]
+    assert result["settings"]["SECRET_KEY"] == SECRET
     assert result["database"] == {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(tmp_path / "db.sqlite3"),
@@ -291,7 +298,6 @@ def test_invalid_dsn_stops_startup_with_one_line(tmp_path: Path, variable: str, 
     ("env", "variable"),
     [
         ({"DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY"),
-        ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG"),
         ({"SENTRY_TRACES_SAMPLE_RATE": "1.5"}, "SENTRY_TRACES_SAMPLE_RATE"),
         ({"SENTRY_PROFILES_SAMPLE_RATE": "all"}, "SENTRY_PROFILES_SAMPLE_RATE"),
         ({"SENTRY_TRANSPORT_QUEUE_SIZE": "0"}, "SENTRY_TRANSPORT_QUEUE_SIZE"),
@@ -377,14 +383,6 @@ def test_an_unreachable_ingest_gets_one_error_event_not_a_loop(tmp_path: Path) -
     assert proc.stderr.count("Sentry error event lost") <= 2
 
 
-def test_version_answers_the_release_else_the_image_version(tmp_path: Path) -> None:
-    image_only = {"APP_VERSION": "1.4.2"}
-    assert probe("record", image_only, tmp_path)["app_release"] == "1.4.2"
-    both = {**image_only, "SENTRY_RELEASE": "web@1.4.2-rc1"}
-    assert probe("record", both, tmp_path)["app_release"] == "web@1.4.2-rc1"
-    assert probe("record", {}, tmp_path)["app_release"] is None
-
-
 HTTPS_OFF = {
     "SECURE_PROXY_SSL_HEADER": None,
     "SECURE_SSL_REDIRECT": False,
@@ -468,7 +466,7 @@ def run_deploy_check(env: dict[str, str], tmp_path: Path) -> subprocess.Complete
         "DJANGO_ALLOWED_HOSTS": "app.example.com",
     }
     args = ["check", "--deploy", "--fail-level", "WARNING"]
-    return manage(args, {**base, **env}, tmp_path)
+    return django_admin(args, {**base, **env}, tmp_path)
 
 
 def test_https_behind_a_proxy_passes_the_deploy_check(tmp_path: Path) -> None:
@@ -486,6 +484,16 @@ def test_without_https_the_deploy_check_warns(tmp_path: Path) -> None:
         assert warning in proc.stderr
 
 
-def test_secret_key_is_optional_in_debug(tmp_path: Path) -> None:
-    result = probe("record", {"DJANGO_SECRET_KEY": "", "DJANGO_DEBUG": "1"}, tmp_path)
-    assert result["debug"] is True
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_missing_secret_key_is_one_line(tmp_path: Path, value: str | None) -> None:
+    # The sample's own settings fall back to an insecure key: the overlay never does.
+    env = {"DJANGO_DEBUG": "1"} if value is None else {"DJANGO_SECRET_KEY": value}
+    proc = run_python(["-W", "error", str(PROBE), "record"], env, tmp_path)
+
+    line = assert_one_line_error(proc, "DJANGO_SECRET_KEY")
+    assert line == "configuration error: DJANGO_SECRET_KEY is required"
+
+
+def test_debug_is_off_whatever_the_sample_reads(tmp_path: Path) -> None:
+    # The sample turns DEBUG on for runserver (DJANGO_DEBUG=1 by default).
+    assert probe("record", {"DJANGO_DEBUG": "1"}, tmp_path)["debug"] is False
