@@ -16,11 +16,12 @@ description:
   - Reads a Django project on the controller without importing or running any of it, and
     returns what the image build needs. Run it on the controller (C(delegate_to=localhost)).
   - C(manage.py) is looked for at O(project_dir), then one directory down. The settings module
-    is the default C(manage.py) gives C(DJANGO_SETTINGS_MODULE) with
-    C(os.environ.setdefault); it must be a file under the directory of C(manage.py), or under
-    a C(src) directory next to it or at O(project_dir), and it must compile. Syntax newer than
-    the controller's Python is left to the image build, and so are import errors of the
-    project's dependencies, which only the image has installed.
+    is the value C(manage.py) gives C(DJANGO_SETTINGS_MODULE) (C(os.environ.setdefault) or an
+    assignment to C(os.environ)); it must be a file under the directory of C(manage.py), or
+    under a C(src) directory next to it or at O(project_dir), and it must compile. When the
+    chosen base has a newer Python than the controller, the syntax check is left to the image
+    build; so are import errors of the project's dependencies, which only the image installs.
+  - C(manage.py) and the settings file must not be left out by the ignore rules below.
   - C(WSGI_APPLICATION) is read from the settings module and the modules it star-imports
     (for example C(from .base import *)), last assignment wins.
   - Requirements come from O(requirements), else C(requirements.txt) at O(project_dir) or next
@@ -238,7 +239,7 @@ def main() -> None:
 
     try:
         result = discover(module.params, module.get_bin_path("git"), run)
-    except ProjectError as err:
+    except (ProjectError, OSError) as err:
         module.fail_json(msg=str(err))
     module.exit_json(changed=False, **result)
 

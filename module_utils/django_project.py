@@ -294,16 +294,32 @@ def parse_python(path: Path, rel: str) -> ast.Module:
         raise ProjectError(f"{path}:{err.lineno}: {err.msg}") from None
 
 
+def _constant(node: ast.expr) -> object:
+    return node.value if isinstance(node, ast.Constant) else None
+
+
+def _settings_assignment(node: ast.AST) -> object:
+    """The value of `os.environ.setdefault("DJANGO_SETTINGS_MODULE", value)` or of
+    `os.environ["DJANGO_SETTINGS_MODULE"] = value`, when node is one of them."""
+    if (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "setdefault" and len(node.args) == 2
+        and _constant(node.args[0]) == "DJANGO_SETTINGS_MODULE"
+    ):
+        return _constant(node.args[1])
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target = node.targets[0]
+        key = _constant(target.slice) if isinstance(target, ast.Subscript) else None
+        if key == "DJANGO_SETTINGS_MODULE":
+            return _constant(node.value)
+    return None
+
+
 def settings_from_manage_py(path: Path, rel: str) -> str:
-    """The default of DJANGO_SETTINGS_MODULE that manage.py sets (os.environ.setdefault)."""
+    """The settings module manage.py gives DJANGO_SETTINGS_MODULE."""
     for node in ast.walk(parse_python(path, rel)):
-        if not (
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "setdefault" and len(node.args) == 2
-        ):
-            continue
-        key, value = (arg.value if isinstance(arg, ast.Constant) else None for arg in node.args)
-        if key == "DJANGO_SETTINGS_MODULE" and isinstance(value, str):
+        value = _settings_assignment(node)
+        if isinstance(value, str):
             return value
     raise ProjectError(
         f"{path}: no os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", ...) found; "
@@ -578,9 +594,12 @@ class BundlePin:
     name: str
     version: str
     accepts: SpecifierSet | None
+    accepts_text: str = ""
 
 
 def read_bundle_requirements(path: Path) -> dict[str, BundlePin]:
+    if not path.is_file():
+        raise ProjectError(f"{path}: bundle requirements file not found")
     pins: dict[str, BundlePin] = {}
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         text = raw.split("#", 1)[0].strip()
@@ -590,12 +609,15 @@ def read_bundle_requirements(path: Path) -> dict[str, BundlePin]:
         requirement = _parse_requirement(text, where)
         exact = [spec.version for spec in requirement.specifier if spec.operator == "=="]
         needs = NEEDS_COMMENT.search(raw)
+        accepts_text = needs["spec"].replace(" ", "") if needs else ""
         try:
-            accepts = SpecifierSet(needs["spec"].replace(" ", "")) if needs else None
+            accepts = SpecifierSet(accepts_text) if needs else None
         except InvalidSpecifier:
             raise ProjectError(f"{where}: invalid range in the needs comment") from None
         name = canonicalize_name(requirement.name)
-        pins[name] = BundlePin(requirement.name, exact[0] if exact else "", accepts)
+        pins[name] = BundlePin(
+            requirement.name, exact[0] if exact else "", accepts, accepts_text
+        )
     return pins
 
 
@@ -613,7 +635,7 @@ def check_bundle_conflicts(requirements: Requirements, bundle: dict[str, BundleP
                 if not fits:
                     raise ProjectError(
                         f"the project pins {pin.requirement.name}{spec} ({pin.where}); "
-                        f"the bundle needs {wanted.name}{wanted.accepts}"
+                        f"the bundle needs {wanted.name}{wanted.accepts_text}"
                     )
 
 
@@ -719,6 +741,16 @@ def _absolute_dir(value: str) -> Path:
     return path.resolve()
 
 
+def check_in_image(project_dir: Path, entries: list[Entry], needed: list[str]) -> None:
+    copied = {entry.rel for entry in entries}
+    for rel in needed:
+        if rel not in copied:
+            raise ProjectError(
+                f"{project_dir / rel} is left out of the image by the ignore rules "
+                "(.dockerignore or the defaults)"
+            )
+
+
 def discover(params: dict[str, Any], git: str | None, run: Runner) -> dict[str, Any]:
     """Everything the image needs to know about the project (the info module's result)."""
     if PACKAGING_MISSING:
@@ -749,6 +781,7 @@ def discover(params: dict[str, Any], git: str | None, run: Runner) -> dict[str, 
         project_dir, settings.python_path, module
     )
     entries = project_entries(project_dir, IgnoreRules(project_dir))
+    check_in_image(project_dir, entries, [manage_py, settings.file])
     return {
         "project_dir": str(project_dir),
         "manage_py": manage_py,

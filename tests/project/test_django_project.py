@@ -143,6 +143,12 @@ def test_the_settings_default_is_read_in_any_quoting(flat: Path) -> None:
     assert info(flat)["settings_module"] == "mysite.settings"
 
 
+def test_an_assignment_to_os_environ_names_the_settings_too(flat: Path) -> None:
+    assignment = "os.environ['DJANGO_SETTINGS_MODULE'] = 'mysite.settings'"
+    write(flat, {"manage.py": f"import os\n{assignment}\n"})
+    assert info(flat)["settings_module"] == "mysite.settings"
+
+
 def test_a_manage_py_without_the_settings_default_asks_for_the_variable(flat: Path) -> None:
     write(flat, {"manage.py": "import os\n"})
     message = error(flat)
@@ -273,7 +279,10 @@ def test_a_project_pin_outside_the_bundle_range_conflicts(flat: Path, tmp_path: 
     write(flat, {"requirements.txt": "Django==5.2.19\ngunicorn==20.0.0\nsentry_sdk==1.45.0\n"})
     assert error(flat, bundle_requirements=str(bundle)) == (
         f"the project pins sentry_sdk==1.45.0 ({flat}/requirements.txt:3); "
-        "the bundle needs sentry-sdk<3,>=2.20"
+        "the bundle needs sentry-sdk>=2.20,<3"
+    )
+    assert error(flat, bundle_requirements=str(tmp_path / "none.txt")) == (
+        f"{tmp_path}/none.txt: bundle requirements file not found"
     )
     write(flat, {"requirements.txt": "Django==5.2.19\ngunicorn==20.0.0\nsentry-sdk==2.40.0\n"})
     assert info(flat, bundle_requirements=str(bundle))["requirements"]["names"] == [
@@ -373,6 +382,14 @@ def test_the_dockerignore_subset(flat: Path) -> None:
     })
     kept = {entry.rel for entry in project_entries(flat, IgnoreRules(flat))}
     assert kept == {*FLAT, ".dockerignore", "keep.md", "mysite/b.md", "sub/deeper/s.txt"}
+
+
+def test_settings_left_out_of_the_image_are_refused(flat: Path) -> None:
+    write(flat, {".dockerignore": "mysite/settings.py\n"})
+    assert error(flat) == (
+        f"{flat}/mysite/settings.py is left out of the image by the ignore rules "
+        "(.dockerignore or the defaults)"
+    )
 
 
 def test_symlinks_inside_are_kept_and_outside_refused(flat: Path, tmp_path: Path) -> None:

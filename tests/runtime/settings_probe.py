@@ -2,10 +2,11 @@
 
 Run by the tests as `python settings_probe.py record|real|requests|unreachable` with the
 runtime and a project on the path and the overlay as DJANGO_SETTINGS_MODULE. `record`
-replaces `sentry_sdk.init` to capture its arguments; `real` lets the SDK initialise and reports the client's resolved options;
-`requests` also answers a few requests in-process and lists the envelopes the SDK hands
-to its transport; `unreachable` sends one error event to a DSN nobody answers and counts
-the error envelopes the transport is handed in the next seconds.
+replaces `sentry_sdk.init` to capture its arguments; `real` lets the SDK initialise and
+reports the client's resolved options; `requests` also answers a few requests in-process
+and lists the envelopes the SDK hands to its transport; `unreachable` sends one error
+event to a DSN nobody answers and counts the error envelopes the transport is handed in
+the next seconds.
 """
 
 import json
