@@ -51,7 +51,8 @@ KINDS = {
     "django52": Kind(django="5.2.19", python="3.11", layout="flat"),
     "django61": Kind(
         django="6.1.3", python="3.13", layout="src",
-        extra_pins=("gunicorn==25.1.0", "sentry-sdk==2.70.0"),
+        # Within the ranges the bundle accepts, and not the bundle's own pins.
+        extra_pins=("gunicorn==25.1.0", "sentry-sdk==2.76.0"),
     ),
 }
 
