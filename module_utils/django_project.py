@@ -182,7 +182,10 @@ def normal_mode(path: Path) -> int:
 
 
 def _link_entry(root: Path, path: Path, rel: str) -> Entry:
-    target = path.resolve()
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a loop of links
+        raise ProjectError(f"{path}: symbolic link to {os.readlink(path)} loops") from None
     if not target.is_relative_to(root) or not target.exists():
         where = "outside the project" if not target.is_relative_to(root) else "nowhere"
         raise ProjectError(f"{path}: symbolic link to {os.readlink(path)} points {where}")

@@ -376,12 +376,16 @@ def test_the_digest_follows_the_files_that_go_into_the_image(flat: Path, tmp_pat
 
 def test_the_dockerignore_subset(flat: Path) -> None:
     write(flat, {
-        ".dockerignore": "# comment\ndocs\n/notes/\n*.md\n**/*.log\n!keep.md\nsub/*.txt\n",
-        "docs/a.rst": "", "notes/n.txt": "", "a.md": "", "keep.md": "", "mysite/b.md": "",
+        ".dockerignore": "# comment\ndocs\n/notes/\n*.md\n**/*.log\n!keep.md\nsub/*.txt\n"
+                         "!docs/keep.rst\n",
+        "docs/a.rst": "", "docs/keep.rst": "", "notes/n.txt": "", "a.md": "", "keep.md": "",
+        "mysite/b.md": "",
         "x.log": "", "mysite/deep/y.log": "", "sub/s.txt": "", "sub/deeper/s.txt": "",
     })
     kept = {entry.rel for entry in project_entries(flat, IgnoreRules(flat))}
-    assert kept == {*FLAT, ".dockerignore", "keep.md", "mysite/b.md", "sub/deeper/s.txt"}
+    assert kept == {
+        *FLAT, ".dockerignore", "keep.md", "mysite/b.md", "sub/deeper/s.txt", "docs/keep.rst",
+    }
 
 
 def test_settings_left_out_of_the_image_are_refused(flat: Path) -> None:
@@ -401,6 +405,9 @@ def test_symlinks_inside_are_kept_and_outside_refused(flat: Path, tmp_path: Path
     assert error(flat) == (
         f"{flat}/mysite/leak.txt: symbolic link to {tmp_path}/secret.txt points outside the project"
     )
+    (flat / "mysite/leak.txt").unlink()
+    (flat / "mysite/loop").symlink_to("loop")
+    assert error(flat) == f"{flat}/mysite/loop: symbolic link to loop loops"
 
 
 def test_the_revision_is_the_last_commit_of_a_clean_tree(tmp_path: Path) -> None:
