@@ -11,9 +11,9 @@ Kinds:
 Both get an app `shop`: a model and its migration, /boom/ raising, /hello/ logging a warning,
 and the static file shop/static/shop/hello.txt.
 
-Django's wheels are downloaded once into <repo>/.cache/django-wheels/<version>/. Django 6.1
-runs in a throwaway container of the local Debian 13 image (Python 3.13); 5.2 runs on this
-Python.
+Django's wheels are downloaded once and unzipped into <repo>/.cache/django-wheels/<version>/.
+Django runs on this Python when it is recent enough, else (Django 6.1 on Python 3.11) in a
+throwaway container of the local Debian 13 image (Python 3.13), as the calling user.
 """
 
 from __future__ import annotations
@@ -41,16 +41,19 @@ HELLO_TEXT = "hello from shop\n"
 @dataclass(frozen=True)
 class Kind:
     django: str
+    # The Python of the image the project is for (its pins are resolved for it), and the
+    # lowest Python this Django runs on (below it, Django runs in a container).
     python: str
+    min_python: str
     layout: str
     # The project's own pins beyond Django and its dependencies.
     extra_pins: tuple[str, ...] = ()
 
 
 KINDS = {
-    "django52": Kind(django="5.2.19", python="3.11", layout="flat"),
+    "django52": Kind(django="5.2.19", python="3.11", min_python="3.10", layout="flat"),
     "django61": Kind(
-        django="6.1.3", python="3.13", layout="src",
+        django="6.1.3", python="3.13", min_python="3.12", layout="src",
         # Within the ranges the bundle accepts, and not the bundle's own pins.
         extra_pins=("gunicorn==25.1.0", "sentry-sdk==2.76.0"),
     ),
@@ -145,7 +148,7 @@ def wheel_pins(site: Path) -> list[str]:
 
 def django_site(kind: Kind) -> Path:
     """Django and its dependencies for the kind's Python, unzipped (pure Python), cached."""
-    site = CACHE / kind.django / f"py{kind.python}"
+    site = CACHE / kind.django
     if (site / ".complete").is_file():
         return site
     site.parent.mkdir(parents=True, exist_ok=True)
@@ -180,8 +183,8 @@ def run_python(kind: str, project: Path | str, *args: str) -> str:
 def django(kind: Kind, site: Path, project: Path, *args: str) -> str:
     """`python <args>` with the kind's Django on the path, in the project dir."""
     python_args = list(args)
-    local = f"{sys.version_info.major}.{sys.version_info.minor}" == kind.python
-    if local:
+    lowest = tuple(int(part) for part in kind.min_python.split("."))
+    if sys.version_info >= lowest:
         env = {**os.environ, "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"}
         env.pop("DJANGO_SETTINGS_MODULE", None)
         return run([sys.executable, *python_args], cwd=project, env=env)
@@ -244,7 +247,7 @@ def write_requirements(kind: Kind, site: Path, project: Path) -> None:
     dependencies = "".join(f'    "{pin}",\n' for pin in pins)
     (project / "pyproject.toml").write_text(
         '[project]\nname = "mysite"\nversion = "0.1.0"\n'
-        f'requires-python = ">={kind.python.split(".")[0]}.12"\n'
+        f'requires-python = ">={kind.min_python}"\n'
         f"dependencies = [\n{dependencies}]\n"
     )
 
