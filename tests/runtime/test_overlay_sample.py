@@ -236,6 +236,13 @@ def test_version_answers_the_release_else_the_image_version(tmp_path: Path) -> N
 def test_debug_view_is_not_routed_by_default(tmp_path: Path) -> None:
     result = probe("requests", {"DJANGO_ALLOWED_HOSTS": "testserver"}, tmp_path)
     assert result["requests"]["statuses"]["/sentry-debug/"] == 404
+    assert result["settings"]["ROOT_URLCONF"] == "config.urls"
+
+
+def test_debug_view_goes_in_front_of_the_samples_urls(tmp_path: Path) -> None:
+    assert probe("record", {"SENTRY_DEBUG_VIEW": "1"}, tmp_path)["settings"]["ROOT_URLCONF"] == (
+        "django_sentry_deploy.urls"
+    )
 
 
 def test_logging_is_the_seeds(tmp_path: Path) -> None:
@@ -259,7 +266,11 @@ def test_defaults_are_production_safe(tmp_path: Path) -> None:
 
     assert result["debug"] is False
     assert result["allowed_hosts"] == ["localhost", "127.0.0.1", "[::1]"]
-    assert result["settings"]["SECRET_KEY"] == SECRET
+    assert result["settings"] == {
+        "SECRET_KEY": SECRET,
+        "INSTALLED_APPS": ["django.contrib.staticfiles", "pages", "django_sentry_deploy"],
+        "ROOT_URLCONF": "config.urls",
+    }
     assert result["database"] == {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(tmp_path / "db.sqlite3"),
