@@ -19,7 +19,7 @@ images:
 	docker/base/build-images.sh
 
 demo:
-	scripts/demo.sh
+	PROJECT="$(PROJECT)" scripts/demo.sh
 
 demo-down:
 	scripts/demo-down.sh

@@ -176,6 +176,19 @@ python_requirement:
   returned: success
   type: str
   sample: ">=3.12"
+build_args:
+  description:
+    - The build arguments of the bundle's C(docker/Dockerfile) that describe the project
+      (BASE_IMAGE, DJANGO_ROOT, PYTHON_PATH, PROJECT_SETTINGS, REQUIREMENTS_FILE), as
+      paths inside the image and the build context.
+  returned: success
+  type: dict
+  sample:
+    BASE_IMAGE: django-sentry-deploy/debian:13
+    DJANGO_ROOT: /app
+    PYTHON_PATH: /app:/app/src
+    PROJECT_SETTINGS: mysite.settings.production
+    REQUIREMENTS_FILE: requirements/requirements.txt
 python_requirement_source:
   description: Where the Python requirement comes from.
   returned: success

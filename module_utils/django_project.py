@@ -18,7 +18,7 @@ import tempfile
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 try:
@@ -785,6 +785,12 @@ def discover(params: dict[str, Any], git: str | None, run: Runner) -> dict[str, 
     )
     entries = project_entries(project_dir, IgnoreRules(project_dir))
     check_in_image(project_dir, entries, [manage_py, settings.file])
+    found_requirements = {
+        "format": requirements.format,
+        "file": requirements.file,
+        "files": requirements.files,
+        "names": requirements.names,
+    }
     return {
         "project_dir": str(project_dir),
         "manage_py": manage_py,
@@ -793,12 +799,10 @@ def discover(params: dict[str, Any], git: str | None, run: Runner) -> dict[str, 
         "settings_module": module,
         "settings_file": settings.file,
         "wsgi_application": wsgi,
-        "requirements": {
-            "format": requirements.format,
-            "file": requirements.file,
-            "files": requirements.files,
-            "names": requirements.names,
-        },
+        "requirements": found_requirements,
+        "build_args": image_build_args(
+            base["image"], django_root, settings.python_path, module, found_requirements
+        ),
         "python_requirement": specifier,
         "python_requirement_source": source,
         "base_image": base["image"],
@@ -867,6 +871,31 @@ def context_plan(params: dict[str, Any]) -> dict[str, Wanted]:
         for entry in _tree_entries(_absolute(item["src"], "bundle_files src"), label):
             wanted[entry.rel] = Wanted(entry.mode, source=entry.path)
     return wanted
+
+
+# Where docker/Dockerfile puts the project in the image.
+IMAGE_PROJECT_DIR = PurePosixPath("/app")
+
+
+def _in_image(rel: str) -> str:
+    return str(IMAGE_PROJECT_DIR / rel)
+
+
+def image_build_args(
+    base_image: str,
+    django_root: str,
+    python_path: list[str],
+    settings_module: str,
+    requirements: dict[str, Any],
+) -> dict[str, str]:
+    """The build arguments of docker/Dockerfile that describe the project."""
+    return {
+        "BASE_IMAGE": base_image,
+        "DJANGO_ROOT": _in_image(django_root),
+        "PYTHON_PATH": ":".join(_in_image(path) for path in python_path),
+        "PROJECT_SETTINGS": settings_module,
+        "REQUIREMENTS_FILE": requirements_in_context(requirements),
+    }
 
 
 def requirements_in_context(requirements: dict[str, Any]) -> str:

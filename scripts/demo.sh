@@ -4,6 +4,7 @@
 #   2. the local Sentry stand-in as a service (demo/standin.yml);
 #   3. playbooks/site.yml against inventory/local (the app "web" on 127.0.0.1, alert rules);
 #   4. one error through /sentry-debug/ and a summary (demo/summary.py).
+# PROJECT=path/to/project deploys that Django project instead of the sample in app/.
 # Ports: DEMO_APP_PORT (8080), DEMO_SENTRY_PORT (9000), DEMO_CANDIDATE_PORT (8079).
 # DEMO_PROVISION_DOCKER=0|1 skips or forces the docker part of site.yml (default: only when
 # the engine is Debian's docker.io on Debian as root, the one `make setup` installs).
@@ -29,6 +30,12 @@ site_options=()
 if ! demo_provisions_docker; then
   log "this Docker engine is not the one make setup installs: leaving it alone (site.yml --skip-tags docker)"
   site_options+=(--skip-tags docker)
+fi
+
+if [ -n "${PROJECT:-}" ]; then
+  project=$(cd "$PROJECT" 2>/dev/null && pwd) || die "PROJECT=$PROJECT is not a directory"
+  log "deploying the project in $project"
+  site_options+=(-e "django_app_project_dir=$project")
 fi
 
 demo_play standin "$ROOT/demo/standin.yml"

@@ -8,7 +8,7 @@ set -euo pipefail
 
 setup_venv() {
   local stamp="$VENV/.requirements.sha256" want
-  want=$(cat "$ROOT/requirements.txt" "$ROOT"/app/requirements.txt 2>/dev/null | sha256sum | cut -d' ' -f1)
+  want=$(cat "$ROOT/requirements.txt" "$ROOT"/app/requirements.txt "$ROOT"/runtime/requirements.txt 2>/dev/null | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     log "virtualenv is up to date"
     return

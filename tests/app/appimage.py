@@ -1,18 +1,19 @@
 """Build and run the app image for tests and benchmarks (docker CLI).
 
-The image tag derives from a hash of everything the build reads (app/, the docker/
-files, .dockerignore and the base image's id), so an unchanged tree reuses the image.
+The image is built the way the role builds it: django_project_info's discovery and
+django_build_context's context (module_utils/django_project.py), then docker/Dockerfile
+with the build arguments discovery returns. Its tag is discovery's digest of everything the
+build reads, so an unchanged tree reuses the image.
 """
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import json
 import os
 import secrets
-import stat
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,15 +23,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+from module_utils import django_project  # noqa: E402 (after the repository is importable)
+
 BASE_IMAGE = os.environ.get("APP_BASE_IMAGE", "django-sentry-deploy/debian:12")
 IMAGE_REPO = "django-sentry-deploy/web"
-CONTEXT_FILES = (
+# The bundle's files in the context, as roles/django_app/vars/main.yml lists them.
+BUNDLE_FILES = (
     "docker/Dockerfile",
     "docker/entrypoint",
     "docker/gunicorn.conf.py",
-    ".dockerignore",
+    "docker/install_requirements.py",
+    "docker/proxy",
+    "runtime/requirements.txt",
+    "runtime/django_sentry_deploy",
 )
-IGNORED_PARTS = {"__pycache__", "data", "staticfiles", ".env"}
 # CA certificates added on the build host (e.g. for a TLS-inspecting proxy in front of
 # the package index) are trusted by the image's build stage too.
 LOCAL_CA_DIR = Path("/usr/local/share/ca-certificates")
@@ -57,24 +64,20 @@ def image_exists(ref: str) -> bool:
     return bool(docker("image", "ls", "-q", ref, check=False))
 
 
-def _context_paths() -> list[Path]:
-    app = [
-        p
-        for p in sorted((REPO / "app").rglob("*"))
-        if p.is_file()
-        and not IGNORED_PARTS.intersection(p.relative_to(REPO / "app").parts)
-        and p.suffix != ".pyc"
-    ]
-    return app + [REPO / name for name in CONTEXT_FILES]
-
-
-def content_tag() -> str:
-    digest = hashlib.sha256(docker("image", "inspect", "-f", "{{.Id}}", BASE_IMAGE).encode())
-    for path in _context_paths():
-        digest.update(str(path.relative_to(REPO)).encode() + b"\0")
-        digest.update(oct(stat.S_IMODE(path.stat().st_mode)).encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return f"{IMAGE_REPO}:ctx-{digest.hexdigest()[:16]}"
+def discover(project_dir: Path) -> dict:
+    """What the role's django_project_info finds, for this base image only."""
+    base_id = docker("image", "inspect", "-f", "{{.Id}}", BASE_IMAGE)
+    return django_project.discover(
+        {
+            "project_dir": str(project_dir),
+            "bases": [{"image": BASE_IMAGE, "python": "3.11"}],
+            "bundle_requirements": str(REPO / "runtime" / "requirements.txt"),
+            "extra_paths": [str(REPO / path) for path in BUNDLE_FILES],
+            "extra_digest": base_id,
+        },
+        None,
+        lambda *args, **kwargs: (1, "", ""),
+    )
 
 
 def _local_ca_certs() -> str:
@@ -83,21 +86,32 @@ def _local_ca_certs() -> str:
     return "".join(p.read_text() for p in sorted(LOCAL_CA_DIR.glob("*.crt")))
 
 
-def ensure_image() -> str:
-    """The app image for the current tree: reused when present, built otherwise."""
+def ensure_image(project_dir: Path = REPO / "app") -> str:
+    """The project's image for the current tree: reused when present, built otherwise."""
     if not image_exists(BASE_IMAGE):
         raise RuntimeError(f"base image {BASE_IMAGE} is missing: build it with `make images`")
-    tag = content_tag()
+    found = discover(project_dir)
+    tag = f"{IMAGE_REPO}:ctx-{found['digest'][:16]}"
     if image_exists(tag):
         return tag
-    args = ["--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "--build-arg", "VERSION=0.0.0-test"]
-    args += ["--build-arg", f"REVISION={tag.rsplit('-', 1)[-1]}"]
+    context = REPO / ".cache" / "build" / "tests"
+    built = django_project.build_context(
+        {
+            "project_dir": found["project_dir"],
+            "dest": str(context),
+            "requirements": found["requirements"],
+            "bundle_files": [{"src": str(REPO / path), "dest": path} for path in BUNDLE_FILES],
+        },
+        check_mode=False,
+    )
+    args = {**found["build_args"], "VERSION": "0.0.0-test", "REVISION": tag.rsplit("-", 1)[-1]}
     ca = _local_ca_certs()
     if ca:
-        args += ["--build-arg", f"BUILD_CA_CERTS={ca}"]
+        args["BUILD_CA_CERTS"] = ca
     proc = subprocess.run(
-        ["docker", "build", "-f", "docker/Dockerfile", *args, "-t", tag, "."],
-        cwd=REPO,
+        ["docker", "build", "-f", "docker/Dockerfile", "-t", tag, "."]
+        + [f"--build-arg={name}={value}" for name, value in args.items()],
+        cwd=built["dest"],
         env={**os.environ, "DOCKER_BUILDKIT": "0"},
         capture_output=True,
         text=True,
