@@ -200,10 +200,15 @@ def logging_settings(project: dict[str, Any]) -> dict[str, Any]:
     logging["version"] = 1
     logging["disable_existing_loggers"] = False
     logging.setdefault("handlers", {}).setdefault("console", {"class": "logging.StreamHandler"})
+    loggers = logging.setdefault("loggers", {})
+    if "" in loggers and "root" not in logging:
+        # dictConfig's other name for the root logger: "root" is applied after the
+        # loggers and would replace it.
+        logging["root"] = loggers.pop("")
     root = logging.setdefault("root", {})
     root["handlers"] = _with_console(root.get("handlers"))
     root.setdefault("level", "WARNING")
-    django = logging.setdefault("loggers", {}).setdefault("django", {})
+    django = loggers.setdefault("django", {})
     django["handlers"] = _with_console(django.get("handlers"))
     django["level"] = level
     django["propagate"] = False
