@@ -261,6 +261,33 @@ def test_a_root_level_the_project_sets_is_kept(tmp_path: Path) -> None:
     assert logging_["root"] == {"handlers": ["shopfile", "console"], "level": "INFO"}
 
 
+def test_a_root_logger_configured_as_the_empty_name_is_kept(tmp_path: Path) -> None:
+    settings = f"""
+    LOGGING = {{
+        "version": 1,
+        "handlers": {{
+            "shopfile": {{
+                "class": "logging.FileHandler",
+                "filename": {str(tmp_path / "shop.log")!r},
+            }},
+        }},
+        "loggers": {{"": {{"handlers": ["shopfile"], "level": "INFO"}}}},
+    }}
+    """
+    project = make_project(tmp_path, settings)
+    code = """
+    logging.getLogger("shop").info("order placed")
+    root = logging.getLogger()
+    result = [[type(h).__name__ for h in root.handlers], logging.getLevelName(root.level)]
+    """
+    proc = run_setup(tmp_path, project, code)
+
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [["FileHandler", "StreamHandler"], "INFO"]
+    assert (tmp_path / "shop.log").read_text() == "order placed\n"
+    assert "order placed" in proc.stderr
+
+
 def test_a_project_that_configures_logging_itself_is_left_alone(tmp_path: Path) -> None:
     settings = """
     LOGGING_CONFIG = None
