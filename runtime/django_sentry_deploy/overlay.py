@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import copy
 import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 import sentry_sdk
 
@@ -43,30 +43,43 @@ DEFAULT_STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
 
 class ProjectSentryInit(envvars.ConfigError):
-    """The project's settings call `sentry_sdk.init`: there would be two clients."""
+    """The project's code calls `sentry_sdk.init`: there would be two clients."""
 
 
-@contextmanager
-def _sentry_init_refused(module: str) -> Iterator[None]:
-    """`sentry_sdk.init` raises while the project's settings import.
+_REMOVE_SENTRY_INIT = "remove that call, the bundle initialises Sentry from the .env (SENTRY_DSN)"
+
+
+def _refusal(who: str) -> Callable[..., NoReturn]:
+    """A `sentry_sdk.init` that raises.
 
     The overlay owns the one Sentry client of the process: a second `init` would
     replace the first (with options the bundle does not control) and leave its
     transport thread behind.
     """
 
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise ProjectSentryInit(
-            f"the project's settings ({module}) call sentry_sdk.init: remove that call, "
-            "the bundle initialises Sentry from the .env (SENTRY_DSN)"
-        )
+    def refuse(*args: Any, **kwargs: Any) -> NoReturn:
+        raise ProjectSentryInit(f"{who} sentry_sdk.init: {_REMOVE_SENTRY_INIT}")
 
+    return refuse
+
+
+@contextmanager
+def _sentry_init_refused(module: str) -> Iterator[None]:
+    """`sentry_sdk.init` raises while the project's settings import."""
     original = sentry_sdk.init
-    sentry_sdk.init = refuse  # type: ignore[assignment]
+    sentry_sdk.init = _refusal(f"the project's settings ({module}) call")  # type: ignore[assignment]
     try:
         yield
     finally:
         sentry_sdk.init = original  # type: ignore[assignment]
+
+
+def refuse_later_sentry_init() -> None:
+    """Once the overlay started Sentry (or left it off), the rest of the project (an
+    AppConfig.ready(), its WSGI module) may not start a client either."""
+    sentry_sdk.init = _refusal(  # type: ignore[assignment]
+        "the project's code outside its settings (an AppConfig.ready(), its WSGI module...) calls"
+    )
 
 
 def import_project_settings(name: str | None) -> ModuleType:

@@ -4,7 +4,7 @@
    read the secrets too;
 2. the project's settings module (DJANGO_PROJECT_SETTINGS) is imported as it is;
 3. the settings the bundle owns replace the project's (`overlay.production_settings`);
-4. Sentry starts, once, from the SENTRY_* variables.
+4. Sentry starts, once, from the SENTRY_* variables; any later `sentry_sdk.init` raises.
 
 A missing or invalid value stops start-up with one line that names it, never its value.
 """
@@ -33,3 +33,4 @@ if "STORAGES" in _owned:
     # Django 4.2 refuses the legacy name beside STORAGES.
     globals().pop("STATICFILES_STORAGE", None)
 _init_sentry(_sentry)
+_overlay.refuse_later_sentry_init()

@@ -5,8 +5,12 @@ import os
 
 from django.core.servers.basehttp import get_internal_wsgi_application
 
+from django_sentry_deploy.env import ConfigError, fail_startup
 from django_sentry_deploy.health import HealthCheck
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "django_sentry_deploy.settings")
 
-application = HealthCheck(get_internal_wsgi_application())
+try:
+    application = HealthCheck(get_internal_wsgi_application())
+except ConfigError as error:  # the project's app or WSGI module calls sentry_sdk.init
+    fail_startup(error)
