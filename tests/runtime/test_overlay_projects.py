@@ -452,6 +452,54 @@ def test_a_project_calling_sentry_init_is_refused_without_a_client(
     assert in_process.stdout == "2 False\n", in_process.stderr
 
 
+READY = f"""
+import sentry_sdk
+from django.apps import AppConfig
+
+
+class ShopConfig(AppConfig):
+    name = "shop"
+
+    def ready(self):
+        sentry_sdk.init(dsn={DSN!r})
+"""
+WSGI = f"""
+from sentry_sdk import init
+from django.core.wsgi import get_wsgi_application
+
+init(dsn={DSN!r})
+application = get_wsgi_application()
+"""
+LATER_INIT = (
+    "configuration error: the project's code outside its settings (an AppConfig.ready(), "
+    "its WSGI module...) calls sentry_sdk.init: remove that call, the bundle initialises "
+    "Sentry from the .env (SENTRY_DSN)"
+)
+
+
+@pytest.mark.parametrize("sentry_dsn", ["", DSN])
+@pytest.mark.parametrize(
+    ("settings", "files"),
+    [
+        ('INSTALLED_APPS = ["shop.apps.ShopConfig"]\n', {"shop__apps": READY}),
+        ('WSGI_APPLICATION = "shop.wsgi.application"\n', {"shop__wsgi": WSGI}),
+    ],
+)
+def test_a_project_calling_sentry_init_later_is_refused(
+    tmp_path: Path, settings: str, files: dict[str, str], sentry_dsn: str
+) -> None:
+    project = make_project(tmp_path, settings, **files)
+    env = {
+        "DJANGO_PROJECT_SETTINGS": SETTINGS,
+        "DJANGO_SECRET_KEY": SECRET,
+        "SENTRY_DSN": sentry_dsn,
+    }
+    serve = "import django_sentry_deploy.wsgi"
+    proc = run_python(["-W", "error", "-c", serve], env, tmp_path, project)
+
+    assert one_line_error(proc) == LATER_INIT
+
+
 def test_a_client_started_another_way_is_refused(tmp_path: Path) -> None:
     start = f"""
     import sentry_sdk
