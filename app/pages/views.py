@@ -16,4 +16,6 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def version(request: HttpRequest) -> JsonResponse:
     """Which release is running (no database): SENTRY_RELEASE, else the image's version."""
-    return JsonResponse({"release": os.environ.get("SENTRY_RELEASE") or os.environ.get("APP_VERSION")})
+    return JsonResponse(
+        {"release": os.environ.get("SENTRY_RELEASE") or os.environ.get("APP_VERSION")}
+    )
