@@ -90,6 +90,19 @@ def warm_up() -> None:
     MigrationLoader(None, ignore_no_migrations=True)
 
 
+def _one_line(error: Exception) -> str:
+    """The check's errors (`id: message`) on one line: Django lists them one per line under
+    ERRORS:, with hints and warnings on lines of their own."""
+    errors: list[str] = []
+    section = ""
+    for line in str(error).splitlines():
+        if line.rstrip().endswith(":") and line.strip().isupper():
+            section = line.strip()
+        elif section == "ERRORS:" and ": (" in line and not line.lstrip().startswith("HINT:"):
+            errors.append(line.strip())
+    return "; ".join(errors) or str(error).strip().splitlines()[-1]
+
+
 STEPS: dict[str, Callable[[], None]] = {"collect": collect, "warm-up": warm_up}
 
 
@@ -106,7 +119,9 @@ def main(argv: list[str]) -> int:
             django.setup()
             STEPS[argv[1]]()
         except SystemCheckError as exc:
-            print(f"build error: `manage.py check --deploy` failed:\n{exc}", file=sys.stderr)
+            print(
+                f"build error: `manage.py check --deploy` failed: {_one_line(exc)}", file=sys.stderr
+            )
             return 1
         except Exception as exc:
             print(f"build error: {type(exc).__name__}: {exc}", file=sys.stderr)

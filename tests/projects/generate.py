@@ -103,6 +103,9 @@ from .base import *  # noqa: F403
 
 ALLOWED_HOSTS = ["shop.example.com"]
 
+# startproject's console backend is refused by `check --deploy` (mail.E001).
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend"}}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
