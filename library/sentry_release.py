@@ -61,7 +61,9 @@ options:
         description: When the deploy started (ISO 8601, with its time zone, C(Z) or C(+hh:mm)).
         type: str
       finished:
-        description: When the deploy finished (ISO 8601, with its time zone). Sentry uses the current time if omitted.
+        description:
+          - When the deploy finished (ISO 8601, with its time zone).
+          - Sentry uses the current time if omitted.
         type: str
 """
 

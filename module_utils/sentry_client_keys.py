@@ -8,7 +8,6 @@ from typing import Any
 
 from ansible.module_utils.sentry_api import InputError, SentryClient, field_of, path_segment
 
-
 # Sentry's documentation says "set rateLimit to null" to remove a limit, but its published
 # schema types rateLimit as an object that is not nullable; both accept this object.
 NO_LIMIT: dict[str, None] = {"window": None, "count": None}
