@@ -325,6 +325,8 @@ class Plan:
     api: str
     changes: list[Change]
     applied: list[Change] = field(default_factory=list)
+    # Ids of the rules the plan was made from.
+    listed: set[str] = field(default_factory=set)
 
     def of(self, *actions: str) -> list[Change]:
         return [c for c in self.changes if c.action in actions]
@@ -381,7 +383,7 @@ def make_plan(
         problems += _legacy_duplicates(changes, existing)
     if problems:
         raise RuleError("; ".join(problems))
-    return Plan(backend.name, changes)
+    return Plan(backend.name, changes, listed={e.id for e in existing})
 
 
 def rule_age(rule_id: str | None) -> tuple[int, str]:
@@ -616,7 +618,7 @@ def _drop_own_twins(applier: Applier) -> None:
     """Read the rules again after creating: a rule this run created that has an older
     namesake was created at the same time by another run too, and is deleted."""
     by_name: dict[str, list[Existing]] = {}
-    for item in applier.backend.list_rules():
+    for item in _settled_rules(applier):
         by_name.setdefault(item.name, []).append(item)
     for change in applier.plan.of("create"):
         older = [e for e in by_name.get(change.name, [])
@@ -627,6 +629,23 @@ def _drop_own_twins(applier: Applier) -> None:
             change.reason = (f"another run created it at the same time; its rule {kept.id} is "
                              "kept and the copy this run made was deleted")
             change.id = kept.id
+
+
+def _settled_rules(applier: Applier, reads: int = 4) -> list[Existing]:
+    """The rules as this run left them, in one read when nothing else wrote meanwhile; else
+    read again until two reads agree (a list read while another run writes can skip an item
+    as the pages shift)."""
+    plan = applier.plan
+    expected = (plan.listed | {c.id for c in plan.of("create") if c.id}) - {
+        c.id for c in plan.of("delete")}
+    found = applier.backend.list_rules()
+    ids = {e.id for e in found}
+    for _ in range(reads - 1):
+        if ids == expected:
+            break
+        expected, found = ids, applier.backend.list_rules()
+        ids = {e.id for e in found}
+    return found
 
 
 def result_of(plan: Plan, check: bool = False) -> dict[str, Any]:

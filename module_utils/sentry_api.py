@@ -218,23 +218,27 @@ def check_token(token: Any) -> str:
 
 def secret_forms(secret: str) -> list[str]:
     """The ways a secret can be written into a message: raw, escaped as Python or JSON does,
-    and percent-encoded; longest first, so a longer form is masked whole."""
-    forms = {
-        secret,
-        secret.strip(),
-        repr(secret)[1:-1],
-        json.dumps(secret)[1:-1],
-        urllib.parse.quote(secret, safe=""),
-        urllib.parse.quote_plus(secret),
-    }
+    and percent-encoded (with or without '/' kept, '+' for spaces); longest first, so a
+    longer form is masked whole."""
+    forms = set()
+    for text in {secret, secret.strip()}:
+        forms |= {
+            text,
+            repr(text)[1:-1],
+            json.dumps(text)[1:-1],
+            urllib.parse.quote(text, safe=""),
+            urllib.parse.quote(text),
+            urllib.parse.quote_plus(text),
+        }
     return sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
 
 
 def scrub(text: str, secrets: list[str]) -> str:
-    """``text`` with every form of every secret replaced by asterisks."""
+    """``text`` with every form of every secret replaced by asterisks (case-blind, as
+    percent-encoding may use either case)."""
     for secret in secrets:
         for form in secret_forms(secret):
-            text = text.replace(form, "********")
+            text = re.sub(re.escape(form), "********", text, flags=re.IGNORECASE)
     return text
 
 
@@ -515,16 +519,21 @@ class SentryClient:
             self.requests_made += 1
             try:
                 with self._opener.open(req, timeout=timeout) as resp:
-                    return resp.status, dict(resp.headers.items()), resp.read()
+                    answer = resp.status, dict(resp.headers.items()), resp.read()
             except _Redirect as redirect:
                 url = self._follow(method, full_path, url, redirect)
+                continue
             except urllib.error.HTTPError as err:
                 with err:
-                    return err.code, dict(err.headers.items()), self._read_error(err)
+                    answer = err.code, dict(err.headers.items()), self._read_error(err)
             except (OSError, ValueError, http.client.HTTPException) as err:
                 raise self._lost(method, full_path, err) from None
             finally:
                 self._watch.disarm()
+            # a shut socket can look like a short answer
+            if self._watch.passed:
+                raise self._deadline_error(method, full_path)
+            return answer
         raise SentryAPIError(method, full_path, None, "too many redirects")
 
     def _read_error(self, err: urllib.error.HTTPError) -> bytes:
