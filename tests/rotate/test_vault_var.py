@@ -291,3 +291,40 @@ def test_the_lock_serializes_read_edit_write(tmp_path):
         order.append("first")
     waiter.join(timeout=5)
     assert order == ["first", "second"]
+
+
+def test_a_slow_writer_does_not_lose_the_other_write(workdir, monkeypatch):
+    """Deterministic: each edit sleeps between its read and its write, so without the lock
+    both writers read the same file and the second write undoes the first."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from ansible.parsing.vault import VaultSecret
+
+    path = encrypt(workdir, "--vault-password-file", str(workdir / "pw"))
+    secret = VaultSecret(b"correct horse")
+    real_set_key = vault_var.set_key
+
+    def slow_set_key(text, key, value):
+        edit = real_set_key(text, key, value)
+        time.sleep(0.5)
+        return edit
+
+    monkeypatch.setattr(vault_var, "set_key", slow_set_key)
+
+    def writer(key: str, value: str) -> None:
+        action = object.__new__(vault_var.ActionModule)
+        action._loader = SimpleNamespace(_vault=SimpleNamespace(secrets=[("default", secret)]))
+        action._task = SimpleNamespace(diff=False, check_mode=False)
+        action.apply(str(path), key, value, False)
+
+    threads = [threading.Thread(target=writer, args=item) for item in
+               (("vault_sentry_dsn", NEW_DSN), ("vault_sentry_api_token", "sntrys_rotated"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    found = yaml.safe_load(view(path, "--vault-password-file", str(workdir / "pw")))
+    assert (found["vault_sentry_dsn"], found["vault_sentry_api_token"]) == (
+        NEW_DSN, "sntrys_rotated")
