@@ -325,8 +325,8 @@ class Plan:
     api: str
     changes: list[Change]
     applied: list[Change] = field(default_factory=list)
-    # Ids of the rules the plan was made from.
-    listed: set[str] = field(default_factory=set)
+    # The rules the plan was made from: id -> fingerprint of their content.
+    listed: dict[str, str] = field(default_factory=dict)
 
     def of(self, *actions: str) -> list[Change]:
         return [c for c in self.changes if c.action in actions]
@@ -383,7 +383,8 @@ def make_plan(
         problems += _legacy_duplicates(changes, existing)
     if problems:
         raise RuleError("; ".join(problems))
-    return Plan(backend.name, changes, listed={e.id for e in existing})
+    return Plan(backend.name, changes,
+                listed={e.id: fingerprint(_comparable(e.view)) for e in existing})
 
 
 def rule_age(rule_id: str | None) -> tuple[int, str]:
@@ -522,8 +523,7 @@ class Applier:
         self.backend = backend
         self.plan = plan
         # What each rule holds right now, for the legacy duplicate check: id -> fingerprint.
-        self.held = {c.id: fingerprint(_comparable(c.before)) for c in plan.changes
-                     if c.id is not None and c.before}
+        self.held = dict(plan.listed)
 
     def write(self, change: Change, body: dict[str, Any] | None = None) -> None:
         """Apply one create, update or rename (with ``body``: an interim body of it)."""
@@ -595,7 +595,11 @@ def _write_legacy(applier: Applier) -> None:
         if doomed is not None:
             applier.delete(doomed)
             continue
-        mover = next(c for c in pending if c.id is not None and c.id in holders)
+        mover = next((c for c in pending if c.id is not None and c.id in holders), None)
+        if mover is None:
+            raise SentryAPIError("PUT", applier.backend.listing, None,
+                                 f"rule {pending[0].name!r} would duplicate a rule this run "
+                                 "does not change, which legacy Sentry refuses")
         applier.write(mover, _interim(applier, mover))
 
 
@@ -636,7 +640,7 @@ def _settled_rules(applier: Applier, reads: int = 4) -> list[Existing]:
     read again until two reads agree (a list read while another run writes can skip an item
     as the pages shift)."""
     plan = applier.plan
-    expected = (plan.listed | {c.id for c in plan.of("create") if c.id}) - {
+    expected = (set(plan.listed) | {c.id for c in plan.of("create") if c.id}) - {
         c.id for c in plan.of("delete")}
     found = applier.backend.list_rules()
     ids = {e.id for e in found}

@@ -171,6 +171,18 @@ def test_two_rules_swap_contents(standin: Any) -> None:
         standin, [rule("a", 60), rule("b", 30)]))["changed"]
 
 
+def test_a_rule_taking_the_content_of_a_deleted_one(standin: Any) -> None:
+    """On legacy Sentry the delete must come first here (the update would duplicate the rule
+    still there); elsewhere writes come first."""
+    run_module("sentry_alert_rules", args(standin, [rule("a", 30), rule("b", 60)]))
+    result = run_module("sentry_alert_rules", args(standin, [rule("a", 60)], exclusive=True))
+    assert not result.get("failed"), result
+    order = [(a["name"], a["action"]) for a in result["applied"]]
+    assert order == ([("b", "delete"), ("a", "update")] if standin.mode == "legacy"
+                     else [("a", "update"), ("b", "delete")])
+    assert names(standin) == ["a"]
+
+
 def test_a_three_way_rotation_converges(standin: Any) -> None:
     run_module("sentry_alert_rules", args(standin, [rule("a", 30), rule("b", 60),
                                                     rule("c", 90)]))
