@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ansible.module_utils.sentry_alert_plan import SCOPES, Declared, Options, declare, sync
+from ansible.module_utils.sentry_api import InputError
 from ansible.module_utils.sentry_rule_format import RULE_FIELDS, rule_options
 from ansible.module_utils.sentry_runner import argument_spec as full_spec
 from ansible.module_utils.sentry_runner import run_module
@@ -51,7 +53,10 @@ options:
     type: str
     required: false
   keep:
-    description: With O(state=pruned), the names of the rules to keep.
+    description:
+      - With O(state=pruned), the names of the rules to keep.
+      - An empty list keeps none, and is refused unless O(confirm_delete_all=true). On the
+        command line, C(keep=[]) is read as that empty list, not as a rule named C([]).
     type: list
     elements: str
   exclusive_scope:
@@ -93,6 +98,20 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+applied:
+  description:
+    - The writes that were made, in the order they were made (C(action) is C(create),
+      C(update), C(rename) or C(delete)). Also returned when the run failed half-way, so it
+      says what the failed run did; a re-run finishes the job.
+    - Creates, updates and renames come before deletes, so a failed run never leaves the
+      project with fewer rules than it had. On legacy Sentry, which refuses a rule equal but
+      for its name to another, a rule that is deleted anyway may go first, and two rules that
+      swap contents pass through an interim frequency.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {name: Error storm, action: update, id: "17"}
 api:
   description: The alert API that was used.
   returned: always
@@ -118,8 +137,10 @@ deleted:
   returned: with O(state=pruned)
   type: list
   elements: str
-skipped:
-  description: Names of the undeclared rules O(state=pruned) left alone, with the reason.
+left_alone:
+  description:
+    - Names of the undeclared rules O(state=pruned) left alone, with the reason.
+    - Not called C(skipped), which Ansible would take for a skipped task.
   returned: with O(state=pruned)
   type: list
   elements: dict
@@ -150,8 +171,23 @@ def argument_spec() -> dict[str, Any]:
 
 def declared(params: dict[str, Any]) -> list[Declared]:
     if params["state"] == "pruned":
-        return [Declared(name, "keep") for name in params["keep"]]
+        return [Declared(name, "keep") for name in keep_names(params["keep"])]
     return declare([{key: params[key] for key in RULE_FIELDS}])
+
+
+def keep_names(keep: list[str]) -> list[str]:
+    """The names of O(keep). On the command line (C(-a 'keep=[]')) a list arrives as the text
+    of one, which Ansible makes a list of that one text: it is read as the list it means."""
+    if len(keep) == 1 and keep[0].strip().startswith("["):
+        try:
+            parsed = json.loads(keep[0])
+        except ValueError:
+            raise InputError("keep must be a list of rule names; write it as YAML or JSON "
+                             "(keep=[] is an empty list)") from None
+        if not isinstance(parsed, list) or not all(isinstance(n, str) for n in parsed):
+            raise InputError("keep must be a list of rule names")
+        keep = parsed
+    return [name.strip() for name in keep]
 
 
 def work(module: Any, client: Any) -> dict[str, Any]:
@@ -166,8 +202,8 @@ def work(module: Any, client: Any) -> dict[str, Any]:
         result.update(
             action="pruned",
             deleted=sorted(r["name"] for r in plan if r["action"] == "delete"),
-            skipped=[{"name": r["name"], "reason": r["reason"]} for r in plan
-                     if r["action"] == "skip"],
+            left_alone=[{"name": r["name"], "reason": r["reason"]} for r in plan
+                        if r["action"] == "skip"],
         )
         return result
     [entry] = plan

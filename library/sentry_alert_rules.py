@@ -28,6 +28,12 @@ description:
     reported as skipped.
   - The number of requests of a run that changes nothing does not grow with the number of
     rules, beyond the pages of the rule list.
+  - Two runs at once on one project converge. Sentry has no lock, and an advisory marker
+    would be left behind by a run that dies, so a run that created rules reads the list again
+    and deletes each rule it created (it has the id from the create's answer) that has an
+    older namesake. Copies left by a run that died before that check are deleted by the next
+    run, which keeps the oldest of several email-only rules with a declared name.
+  - Rule names are trimmed of surrounding spaces.
 version_added: "0.2.0"
 author:
   - django-sentry-deploy maintainers
@@ -97,6 +103,20 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+applied:
+  description:
+    - The writes that were made, in the order they were made (C(action) is C(create),
+      C(update), C(rename) or C(delete)). Also returned when the run failed half-way, so it
+      says what the failed run did; a re-run finishes the job.
+    - Creates, updates and renames come before deletes, so a failed run never leaves the
+      project with fewer rules than it had. On legacy Sentry, which refuses a rule equal but
+      for its name to another, a rule that is deleted anyway may go first, and two rules that
+      swap contents pass through an interim frequency.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {name: Error storm, action: update, id: "17"}
 api:
   description: The alert API that was used.
   returned: always

@@ -49,6 +49,9 @@ options:
     description:
       - Events accepted per O(rate_limit.window) seconds. Left as it is when omitted;
         an empty dict (C({})) removes the limit.
+      - "Sentry's documentation removes a limit with C(rateLimit=null), which its published
+        schema does not allow (C(rateLimit) is an object there); the module sends an object
+        whose C(window) and C(count) are null, which both accept."
     type: dict
     suboptions:
       count:

@@ -58,10 +58,12 @@ options:
         description: URL of the deploy (http or https).
         type: str
       started:
-        description: When the deploy started (ISO 8601).
+        description: When the deploy started (ISO 8601, with its time zone, C(Z) or C(+hh:mm)).
         type: str
       finished:
-        description: When the deploy finished (ISO 8601). Sentry uses the current time if omitted.
+        description:
+          - When the deploy finished (ISO 8601, with its time zone).
+          - Sentry uses the current time if omitted.
         type: str
 """
 

@@ -4,8 +4,17 @@
 declared rules name, and the existing rules, each once. ``make_plan`` compares the declared
 set with them (create / update / rename / delete / unchanged / skip, with the field diff)
 and collects every problem Sentry would refuse, so nothing is written unless the whole plan
-can be applied. ``apply_plan`` writes it; a create whose answer was lost is reconciled by
-reading the rules again before it is repeated.
+can be applied. ``apply_plan`` writes it: creates and updates before deletes, so a run
+that fails half-way never leaves the project with fewer rules than it had; a create whose
+answer was lost is reconciled by reading the rules again before it is repeated.
+
+Two runs at once: Sentry has no lock to take, and an advisory marker (an object that says
+"a run is under way") would itself be left behind by a run that dies. So a run that created
+rules reads the list again afterwards; where another rule has the same name and is older
+(a lower id), the rule this run created (its id came in the create's answer, so the run can
+prove it made it) is deleted. Whatever the interleaving, the older copy stays and the newer
+one goes. Copies left by a run that died before that check are removed by the next run's
+plan: of several email-only rules with a declared name, the oldest is kept.
 """
 
 from __future__ import annotations
@@ -14,7 +23,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ansible.module_utils.sentry_api import SentryAPIError, SentryClient, field_of, path_segment
+from ansible.module_utils.sentry_api import (
+    AppliedPartly,
+    SentryAPIError,
+    SentryClient,
+    field_of,
+    path_segment,
+)
 from ansible.module_utils.sentry_rule_format import EMAIL_ACTION, Rule, RuleError, parse_rule
 from ansible.module_utils.sentry_rule_payloads import (
     fingerprint,
@@ -55,6 +70,7 @@ class Change:
     body: dict[str, Any] | None = None
     previous_name: str | None = None
     reason: str | None = None
+    applied: bool = False
 
     def report(self) -> dict[str, Any]:
         item = {"name": self.name, "action": self.action, "id": self.id}
@@ -308,6 +324,9 @@ class Options:
 class Plan:
     api: str
     changes: list[Change]
+    applied: list[Change] = field(default_factory=list)
+    # The rules the plan was made from: id -> fingerprint of their content.
+    listed: dict[str, str] = field(default_factory=dict)
 
     def of(self, *actions: str) -> list[Change]:
         return [c for c in self.changes if c.action in actions]
@@ -338,8 +357,12 @@ def make_plan(
     for entry in declared:
         matches = by_name.get(entry.name, [])
         if len(matches) > 1:
-            problems.append(f"{len(matches)} rules are named {entry.name!r}; remove the duplicates")
-            continue
+            duplicates = _duplicates(backend, matches)
+            if duplicates is None:
+                problems.append(f"{len(matches)} rules are named {entry.name!r} and not all are "
+                                "email-only rules of this project; remove the duplicates")
+                continue
+            changes += duplicates
         current = matches[0] if matches else None
         if entry.state == "keep":
             continue
@@ -360,7 +383,27 @@ def make_plan(
         problems += _legacy_duplicates(changes, existing)
     if problems:
         raise RuleError("; ".join(problems))
-    return Plan(backend.name, changes)
+    return Plan(backend.name, changes,
+                listed={e.id: fingerprint(_comparable(e.view)) for e in existing})
+
+
+def rule_age(rule_id: str | None) -> tuple[int, str]:
+    """Sort key of rule ids: Sentry numbers them in the order they were made."""
+    text = rule_id or ""
+    return (len(text), text) if text.isdigit() else (1 << 30, text)
+
+
+def _duplicates(backend: Backend, matches: list[Existing]) -> list[Change] | None:
+    """Several rules with one declared name (left by two runs at once): the oldest stays and
+    the others are deleted, when all are email-only rules of this project only."""
+    if not all(backend.email_only(m) and not backend.shared(m) for m in matches):
+        return None
+    matches.sort(key=lambda m: rule_age(m.id))
+    return [
+        Change("delete", extra.name, extra.id, extra.view,
+               reason=f"a second rule with this name; rule {matches[0].id} is kept")
+        for extra in matches[1:]
+    ]
 
 
 def _shared(current: Existing) -> Change:
@@ -473,23 +516,145 @@ def _legacy_duplicates(changes: list[Change], existing: list[Existing]) -> list[
 # ---- applying ---------------------------------------------------------------------------
 
 
-def apply_plan(backend: Backend, plan: Plan) -> None:
-    """Deletes first, then updates and renames, then creates: legacy Sentry refuses exact
-    duplicates, so freeing a rule's content comes before taking it."""
-    for change in plan.of("delete"):
+class Applier:
+    """Writes a plan's changes one by one, remembering which were applied."""
+
+    def __init__(self, backend: Backend, plan: Plan) -> None:
+        self.backend = backend
+        self.plan = plan
+        # What each rule holds right now, for the legacy duplicate check: id -> fingerprint.
+        self.held = dict(plan.listed)
+
+    def write(self, change: Change, body: dict[str, Any] | None = None) -> None:
+        """Apply one create, update or rename (with ``body``: an interim body of it)."""
+        final = body is None
+        body = change.body if final else body
+        assert body is not None
+        if change.action == "create":
+            created = self.backend.create(body)
+            change.id = str(created.get("id")) if created.get("id") is not None else None
+        else:
+            assert change.id is not None
+            self.backend.update(change.id, body)
+        self.held[change.id] = fingerprint(_comparable(self.backend.normalize(body)))
+        if final:
+            self._done(change)
+
+    def delete(self, change: Change) -> None:
         assert change.id is not None
-        backend.delete(change.id)
-    for change in plan.of("update", "rename"):
-        assert change.id is not None and change.body is not None
-        backend.update(change.id, change.body)
-    for change in plan.of("create"):
-        assert change.body is not None
-        created = backend.create(change.body)
-        change.id = str(created.get("id")) if created.get("id") is not None else None
+        self.backend.delete(change.id)
+        self.held.pop(change.id, None)
+        self._done(change)
+
+    def _done(self, change: Change) -> None:
+        change.applied = True
+        self.plan.applied.append(change)
+
+    def blocked(self, change: Change) -> str | None:
+        """The id of another rule that holds the content ``change`` is to take."""
+        wanted = fingerprint(_comparable(change.after))
+        return next((i for i, fp in self.held.items() if fp == wanted and i != change.id), None)
 
 
-def result_of(plan: Plan) -> dict[str, Any]:
-    """The module result: the plan per rule, and one diff per changed rule."""
+def apply_plan(backend: Backend, plan: Plan) -> list[Change]:
+    """Creates, updates and renames first, then deletes; return the changes applied, or raise
+    AppliedPartly with the result of what was applied before the failure."""
+    applier = Applier(backend, plan)
+    try:
+        if backend.name == "rules":
+            _write_legacy(applier)
+        else:
+            for change in plan.of("update", "rename", "create"):
+                applier.write(change)
+        for change in plan.of("delete"):
+            if not change.applied:
+                applier.delete(change)
+        if plan.of("create"):
+            _drop_own_twins(applier)
+    except SentryAPIError as err:
+        raise AppliedPartly(err, result_of(plan)) from None
+    return plan.applied
+
+
+def _write_legacy(applier: Applier) -> None:
+    """Legacy Sentry refuses, at each write, a rule equal but for its name to another one, so
+    a write waits until no other rule holds its content: a rule that is deleted anyway is
+    deleted first, and a cycle (two rules that swap contents) is broken by moving one rule
+    to an interim content first."""
+    pending = applier.plan.of("update", "rename", "create")
+    deletes = {c.id: c for c in applier.plan.of("delete")}
+    while pending:
+        ready = [c for c in pending if applier.blocked(c) is None]
+        if ready:
+            applier.write(ready[0])
+            pending.remove(ready[0])
+            continue
+        holders = [applier.blocked(c) for c in pending]
+        doomed = next((deletes[h] for h in holders if h in deletes and not deletes[h].applied),
+                      None)
+        if doomed is not None:
+            applier.delete(doomed)
+            continue
+        mover = next((c for c in pending if c.id is not None and c.id in holders), None)
+        if mover is None:
+            raise SentryAPIError("PUT", applier.backend.listing, None,
+                                 f"rule {pending[0].name!r} would duplicate a rule this run "
+                                 "does not change, which legacy Sentry refuses")
+        applier.write(mover, _interim(applier, mover))
+
+
+def _interim(applier: Applier, change: Change) -> dict[str, Any]:
+    """The change's body with another frequency, equal to no rule now or after the plan."""
+    assert change.body is not None
+    taken = set(applier.held.values()) | {
+        fingerprint(_comparable(c.after)) for c in applier.plan.changes if c.after}
+    for step in range(1, 1000):
+        for frequency in (change.body["frequency"] + step, change.body["frequency"] - step):
+            body = {**change.body, "frequency": frequency}
+            if 5 <= frequency <= 43200 and fingerprint(
+                    _comparable(applier.backend.normalize(body))) not in taken:
+                return body
+    raise SentryAPIError("PUT", applier.backend.listing, None,
+                         f"no interim content found to swap rule {change.name!r}")
+
+
+def _drop_own_twins(applier: Applier) -> None:
+    """Read the rules again after creating: a rule this run created that has an older
+    namesake was created at the same time by another run too, and is deleted."""
+    by_name: dict[str, list[Existing]] = {}
+    for item in _settled_rules(applier):
+        by_name.setdefault(item.name, []).append(item)
+    for change in applier.plan.of("create"):
+        older = [e for e in by_name.get(change.name, [])
+                 if rule_age(e.id) < rule_age(change.id)]
+        if change.applied and older:
+            applier.backend.delete(str(change.id))
+            kept = min(older, key=lambda e: rule_age(e.id))
+            change.reason = (f"another run created it at the same time; its rule {kept.id} is "
+                             "kept and the copy this run made was deleted")
+            change.id = kept.id
+
+
+def _settled_rules(applier: Applier, reads: int = 4) -> list[Existing]:
+    """The rules as this run left them, in one read when nothing else wrote meanwhile; else
+    read again until two reads agree (a list read while another run writes can skip an item
+    as the pages shift)."""
+    plan = applier.plan
+    expected = (set(plan.listed) | {c.id for c in plan.of("create") if c.id}) - {
+        c.id for c in plan.of("delete")}
+    found = applier.backend.list_rules()
+    ids = {e.id for e in found}
+    for _ in range(reads - 1):
+        if ids == expected:
+            break
+        expected, found = ids, applier.backend.list_rules()
+        ids = {e.id for e in found}
+    return found
+
+
+def result_of(plan: Plan, check: bool = False) -> dict[str, Any]:
+    """The module result: the plan per rule, what was applied (in order), and one diff per
+    changed rule."""
     diff = [
         {
             "before_header": f"{c.previous_name or c.name} ({c.action})",
@@ -499,10 +664,12 @@ def result_of(plan: Plan) -> dict[str, Any]:
         }
         for c in plan.changes if c.action in ("create", "update", "rename", "delete")
     ]
+    applied = plan.applied
     return {
-        "changed": plan.changed,
+        "changed": bool(applied) or (check and plan.changed),
         "api": plan.api,
         "rules": [c.report() for c in plan.changes],
+        "applied": [{"name": c.name, "action": c.action, "id": c.id} for c in applied],
         "summary": {
             action: len(plan.of(action))
             for action in ("create", "update", "rename", "delete", "unchanged", "skip")
@@ -517,7 +684,9 @@ def declare(items: list[Mapping[str, Any]]) -> list[Declared]:
     declared = []
     seen: set[str] = set()
     for item in items:
-        name = item.get("name") or ""
+        # Sentry keeps a name as sent; "Errors " and "Errors" would be two rules.
+        name = (item.get("name") or "").strip()
+        item = {**item, "name": name}
         if name in seen:
             problems.append(f"rule name {name!r} is declared twice")
         seen.add(name)
@@ -547,4 +716,4 @@ def sync(
     plan = make_plan(backend, Directory(client, org, project), declared, options)
     if not check:
         apply_plan(backend, plan)
-    return result_of(plan)
+    return result_of(plan, check)

@@ -9,18 +9,24 @@ pagination, and these rules for a hostile network:
   again;
 - redirects are followed only for GET and only within the configured origin, so the token
   never goes to another host or scheme;
-- one deadline bounds the whole run (every request, retry and wait);
+- one deadline bounds the whole run (every request, retry and wait), also against a server
+  that trickles its answer: the socket is shut when the deadline passes, whatever it sends;
 - an answer that is not JSON, or not the shape asked for, is an error naming the request;
-- errors name the method, path, status and Sentry's ``detail``, never the token.
+- errors name the method, path, status and Sentry's ``detail``, never the token, in any form
+  (raw, escaped, percent-encoded): a token that cannot go into a header is refused before the
+  first request, and the surrounding whitespace of a YAML block value is dropped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import math
 import re
+import socket
 import ssl
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -38,6 +44,8 @@ MAX_LINK_HEADER = 16384
 # Org, project and team slugs as Sentry makes them (lowercase), or a numeric id.
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# What an HTTP header value can carry: visible ASCII, no space.
+TOKEN_CHARS = re.compile(r"^[\x21-\x7e]+$")
 
 
 class SentryAPIError(Exception):
@@ -59,6 +67,16 @@ class SentryAPIError(Exception):
         self.lost = lost
         what = f"HTTP {status}" if status is not None else "no response"
         super().__init__(f"Sentry API {method} {path} failed: {what}: {detail}")
+
+
+class AppliedPartly(Exception):
+    """A run that failed after it had written some changes: ``result`` is the module result
+    of what was applied (``changed`` true), ``error`` what stopped it."""
+
+    def __init__(self, error: SentryAPIError, result: dict[str, Any]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.result = result
 
 
 class InputError(ValueError):
@@ -184,6 +202,104 @@ def _unverified_context() -> ssl.SSLContext:
     return context
 
 
+def check_token(token: Any) -> str:
+    """The token without the whitespace around it (a YAML ``|`` value ends in a newline);
+    refused, without being shown, when what is left cannot be sent in a header."""
+    text = token.strip() if isinstance(token, str) else ""
+    if not text:
+        raise InputError("api_token is required")
+    if not TOKEN_CHARS.match(text):
+        raise InputError(
+            "api_token must be one word of visible ASCII characters (no spaces or control "
+            "characters inside it)"
+        )
+    return text
+
+
+def secret_forms(secret: str) -> list[str]:
+    """The ways a secret can be written into a message: raw, escaped as Python or JSON does,
+    and percent-encoded (with or without '/' kept, '+' for spaces); longest first, so a
+    longer form is masked whole."""
+    forms = set()
+    for text in {secret, secret.strip()}:
+        forms |= {
+            text,
+            repr(text)[1:-1],
+            json.dumps(text)[1:-1],
+            urllib.parse.quote(text, safe=""),
+            urllib.parse.quote(text),
+            urllib.parse.quote_plus(text),
+        }
+    return sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """``text`` with every form of every secret replaced by asterisks (case-blind, as
+    percent-encoding may use either case)."""
+    for secret in secrets:
+        for form in secret_forms(secret):
+            text = re.sub(re.escape(form), "********", text, flags=re.IGNORECASE)
+    return text
+
+
+class _Deadline:
+    """Shuts the sockets of the current request when the run's deadline passes: a socket
+    timeout applies to each read, so a server that sends a byte now and then would keep a
+    read going for ever."""
+
+    def __init__(self, ends: float) -> None:
+        self.ends = ends
+        self.passed = False
+        self._timers: list[threading.Timer] = []
+
+    def arm(self, sock: socket.socket) -> None:
+        timer = threading.Timer(max(self.ends - time.monotonic(), 0.0), self._shut, (sock,))
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def _shut(self, sock: socket.socket) -> None:
+        self.passed = True
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def disarm(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+
+
+def _connection(base: type, deadline: _Deadline) -> Callable[..., http.client.HTTPConnection]:
+    class Connection(base):  # type: ignore[misc, valid-type]
+        def connect(self) -> None:
+            super().connect()
+            deadline.arm(self.sock)
+
+    return Connection
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def http_open(self, req):  # type: ignore[no-untyped-def]
+        return self.do_open(_connection(http.client.HTTPConnection, self._deadline), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline, context: ssl.SSLContext | None) -> None:
+        super().__init__(context=context)
+        self._deadline = deadline
+        self._https_context = context
+
+    def https_open(self, req):  # type: ignore[no-untyped-def]
+        return self.do_open(
+            _connection(http.client.HTTPSConnection, self._deadline), req,
+            context=self._https_context,
+        )
+
+
 class _Redirect(Exception):
     def __init__(self, status: int, location: str) -> None:
         super().__init__(location)
@@ -248,11 +364,10 @@ class SentryClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not token:
-            raise InputError("api_token is required")
         self.root = api_root(base_url)
         self._origin = origin(self.root)
-        self._token = token
+        self._raw_token = token if isinstance(token, str) else ""
+        self._token = check_token(token)
         self.timeout = timeout
         self.max_attempts = max(1, max_attempts)
         self.backoff = backoff
@@ -261,9 +376,10 @@ class SentryClient:
         self._clock = clock
         self._ends = time.monotonic() + deadline
         self._deadline = deadline
+        self._watch = _Deadline(self._ends)
         context = None if validate_certs else _unverified_context()
         self._opener = urllib.request.build_opener(
-            _NoRedirects(), urllib.request.HTTPSHandler(context=context)
+            _NoRedirects(), _HTTPHandler(self._watch), _HTTPSHandler(self._watch, context)
         )
         self.requests_made = 0
         self.warnings = url_warnings(base_url)
@@ -324,8 +440,13 @@ class SentryClient:
                 cursor = next_cursor(_header(response.headers, "Link"))
             except ValueError as err:
                 raise SentryAPIError("GET", self.full_path(path), 200, f"unusable {err}") from None
+            if cursor in seen:
+                raise SentryAPIError(
+                    "GET", self.full_path(path), 200,
+                    "the server sent a cursor it had sent before; the list cannot be read whole",
+                )
             # An empty page ends the list even if the server claims more results.
-            if cursor is None or cursor in seen or not response.data:
+            if cursor is None or not response.data:
                 return items
             seen.add(cursor)
             params["cursor"] = cursor
@@ -361,12 +482,16 @@ class SentryClient:
 
     def _remaining(self, method: str, full_path: str) -> float:
         left = self._ends - time.monotonic()
-        if left <= 0:
-            raise SentryAPIError(
-                method, full_path, None,
-                f"the run's deadline of {self._deadline:g} seconds (api_deadline) has passed",
-            )
+        if left <= 0 or self._watch.passed:
+            raise self._deadline_error(method, full_path)
         return left
+
+    def _deadline_error(self, method: str, full_path: str) -> SentryAPIError:
+        return SentryAPIError(
+            method, full_path, None,
+            f"the run's deadline of {self._deadline:g} seconds (api_deadline) has passed",
+            uncertain=method not in IDEMPOTENT,
+        )
 
     def _wait_for(self, seconds: float, method: str, full_path: str) -> None:
         left = self._remaining(method, full_path)
@@ -394,18 +519,38 @@ class SentryClient:
             self.requests_made += 1
             try:
                 with self._opener.open(req, timeout=timeout) as resp:
-                    return resp.status, dict(resp.headers.items()), resp.read()
+                    answer = resp.status, dict(resp.headers.items()), resp.read()
             except _Redirect as redirect:
                 url = self._follow(method, full_path, url, redirect)
+                continue
             except urllib.error.HTTPError as err:
-                return err.code, dict(err.headers.items()), err.read()
-            except (OSError, http.client.HTTPException) as err:
-                reason = getattr(err, "reason", err) or type(err).__name__
-                raise SentryAPIError(
-                    method, full_path, None, self._scrub(str(reason)),
-                    uncertain=method not in IDEMPOTENT, lost=True,
-                ) from None
+                with err:
+                    answer = err.code, dict(err.headers.items()), self._read_error(err)
+            except (OSError, ValueError, http.client.HTTPException) as err:
+                raise self._lost(method, full_path, err) from None
+            finally:
+                self._watch.disarm()
+            # a shut socket can look like a short answer
+            if self._watch.passed:
+                raise self._deadline_error(method, full_path)
+            return answer
         raise SentryAPIError(method, full_path, None, "too many redirects")
+
+    def _read_error(self, err: urllib.error.HTTPError) -> bytes:
+        try:
+            return err.read()
+        except (OSError, http.client.HTTPException):
+            return b""
+
+    def _lost(self, method: str, full_path: str, err: Exception) -> SentryAPIError:
+        """The error of a request that got no (whole) answer."""
+        if self._watch.passed:
+            return self._deadline_error(method, full_path)
+        reason = getattr(err, "reason", err) or type(err).__name__
+        return SentryAPIError(
+            method, full_path, None, self._scrub(str(reason)),
+            uncertain=method not in IDEMPOTENT, lost=True,
+        )
 
     def _follow(self, method: str, full_path: str, url: str, redirect: _Redirect) -> str:
         target = urllib.parse.urljoin(url, redirect.location)
@@ -433,7 +578,7 @@ class SentryClient:
         return urllib.parse.urlsplit(self.root).path + path
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "********")
+        return scrub(text, [self._token, self._raw_token])
 
     @staticmethod
     def _decode(

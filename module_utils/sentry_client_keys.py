@@ -8,6 +8,10 @@ from typing import Any
 
 from ansible.module_utils.sentry_api import InputError, SentryClient, field_of, path_segment
 
+# Sentry's documentation says "set rateLimit to null" to remove a limit, but its published
+# schema types rateLimit as an object that is not nullable; both accept this object.
+NO_LIMIT: dict[str, None] = {"window": None, "count": None}
+
 
 class ClientKeyError(InputError):
     """Invalid input or an ambiguous key."""
@@ -47,7 +51,7 @@ def changes(key: Mapping[str, Any], active: bool, limit: tuple[bool, Any]) -> di
         body["isActive"] = active
     managed, value = limit
     if managed and _limit(key) != value:
-        body["rateLimit"] = value
+        body["rateLimit"] = NO_LIMIT if value is None else value
     return body
 
 

@@ -31,11 +31,16 @@ def _check_url(value: str | None, what: str, problems: list[str]) -> None:
 
 
 def _check_date(value: str | None, what: str, problems: list[str]) -> None:
+    """An ISO 8601 date-time with its time zone: Sentry would read a time without one in
+    its own zone (UTC), whatever the controller's."""
     if value is not None:
         try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             problems.append(f"{what} must be an ISO 8601 date-time, got {value!r}")
+            return
+        if moment.utcoffset() is None:
+            problems.append(f"{what} must give its time zone (Z or +hh:mm), got {value!r}")
 
 
 def validate(params: Mapping[str, Any]) -> None:

@@ -3,7 +3,8 @@
 A module gives its own options and a ``work(module, client)`` function that returns the
 result; the runner builds the AnsibleModule, refuses bad slugs before the first request,
 builds the client (which enforces the token and the deadline), and maps the errors of the
-client and of the input to one ``fail_json`` line each.
+client and of the input to one ``fail_json`` line each. Every message is scrubbed of the
+token in all its forms, and a run that failed after some writes says which ones it made.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.sentry_api import (
+    AppliedPartly,
     InputError,
     SentryAPIError,
     SentryClient,
     check_slug,
     client_argument_spec,
     client_from_params,
+    scrub,
 )
 
 Work = Callable[[AnsibleModule, SentryClient], dict[str, Any]]
@@ -43,6 +46,7 @@ def run_module(
     module = AnsibleModule(
         argument_spec=argument_spec(options), supports_check_mode=True, **module_kwargs
     )
+    secrets = [module.params["api_token"] or ""]
     try:
         for option in ("org", *slugs):
             if module.params.get(option) is not None:
@@ -54,7 +58,13 @@ def run_module(
             module.warn(warning)
         result = work(module, client)
     except InputError as err:
-        module.fail_json(msg=str(err))
+        module.fail_json(msg=scrub(str(err), secrets))
     except SentryAPIError as err:
-        module.fail_json(msg=str(err), status=err.status)
+        module.fail_json(msg=scrub(str(err), secrets), status=err.status)
+    except AppliedPartly as err:
+        module.fail_json(
+            msg=scrub(str(err.error), secrets), status=err.error.status, **err.result
+        )
+    except Exception as err:  # a traceback could carry the token
+        module.fail_json(msg=scrub(f"unexpected {type(err).__name__}: {err}", secrets))
     module.exit_json(**result)

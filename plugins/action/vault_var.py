@@ -5,15 +5,22 @@ The file is decrypted with the secrets Ansible was given (--ask-vault-pass,
 and key order survive, and the text is encrypted again with the secret that opened it, under the
 file's own vault id. The previous ciphertext is kept next to it (mode 0600) and the new one is
 written atomically with the file's mode. The value never appears in the result or the log.
+
+A symlinked file is edited where it lives (the link stays a link), and the whole
+read-edit-write holds an exclusive lock on the file's directory, so two writers at once
+each see the other's write: neither is lost.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,6 +169,21 @@ def replace_atomically(path: str, data: bytes) -> None:
         os.close(dir_fd)
 
 
+@contextlib.contextmanager
+def locked(path: str) -> Iterator[None]:
+    """Hold an exclusive lock on the directory of ``path`` (a lock on the file itself would
+    be lost when the file is replaced by a new one)."""
+    try:
+        fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
+    except OSError as exc:
+        raise VaultVarError(f"cannot open the directory of {path}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def open_vault(vault: VaultLib, path: str) -> tuple[bytes, str, str | None, Any]:
     """(ciphertext, plaintext, the file's vault id or None for a 1.1 header, secret used)."""
     try:
@@ -202,8 +224,14 @@ class ActionModule(ActionBase):
         return result
 
     def apply(self, path: str, key: str, value: str, backup: bool) -> dict[str, Any]:
+        real = os.path.realpath(path)
+        with locked(real):
+            return self.edit(path, real, key, value, backup)
+
+    def edit(self, path: str, real: str, key: str, value: str, backup: bool
+             ) -> dict[str, Any]:
         vault = VaultLib(self._loader._vault.secrets)
-        ciphertext, plaintext, label, secret = open_vault(vault, path)
+        ciphertext, plaintext, label, secret = open_vault(vault, real)
         edit = set_key(plaintext, key, value)
         result: dict[str, Any] = {"changed": edit.changed, "path": path, "key": key,
                                   "vault_id": label or "default"}
@@ -214,8 +242,8 @@ class ActionModule(ActionBase):
             return result
         new_ciphertext = vault.encrypt(edit.text, secret=secret, vault_id=label)
         if to_text(vault.decrypt(new_ciphertext)) != edit.text:  # never write what cannot be read
-            raise VaultVarError(f"re-encrypting {path} did not round-trip; nothing was written")
+            raise VaultVarError(f"re-encrypting {real} did not round-trip; nothing was written")
         if backup:
-            result["backup_file"] = write_backup(path, ciphertext)
-        replace_atomically(path, to_bytes(new_ciphertext))
+            result["backup_file"] = write_backup(real, ciphertext)
+        replace_atomically(real, to_bytes(new_ciphertext))
         return result

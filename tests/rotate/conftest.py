@@ -7,9 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ansible.module_utils as shipped_module_utils
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# module_utils/ files import as ansible.module_utils.<name>, as Ansible ships them
+if str(ROOT / "module_utils") not in shipped_module_utils.__path__:
+    shipped_module_utils.__path__.append(str(ROOT / "module_utils"))
 BIN = Path(sys.executable).parent
 
 

@@ -230,3 +230,101 @@ def test_backup_names_never_collide(tmp_path):
     assert first != second
     assert [Path(first).read_bytes(), Path(second).read_bytes()] == [b"one", b"two"]
     assert os.path.basename(second).endswith("~")
+
+
+def test_a_symlinked_file_is_written_where_it_lives(workdir):
+    real_dir = workdir / "secrets"
+    real_dir.mkdir()
+    encrypt(workdir, "--vault-password-file", str(workdir / "pw"))
+    real = real_dir / "vault.yml"
+    os.replace(workdir / "vault.yml", real)
+    link = workdir / "vault.yml"
+    link.symlink_to(real)
+    result = play(workdir, link, "--vault-password-file", str(workdir / "pw"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert link.is_symlink() and link.resolve() == real
+    assert view(real, "--vault-password-file", str(workdir / "pw")) == expected_plain(NEW_DSN)
+    assert backups(real) and not backups(link)
+
+
+def test_writers_at_once_all_land(workdir):
+    """Four writers, each setting another key at the same time: with the lock each one
+    reads the others' writes, so every new value is in the file and nothing else changed."""
+    import subprocess
+
+    path = encrypt(workdir, "--vault-password-file", str(workdir / "pw"))
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
+    values = {"vault_sentry_dsn": NEW_DSN, "vault_sentry_api_token": "sntrys_rotated",
+              "vault_django_secret_key": "rotated-secret-key", "vault_database_url": "sqlite://"}
+    runs = [
+        subprocess.Popen(
+            [str(Path(sys.executable).parent / "ansible-playbook"), str(workdir / "play.yml"),
+             "--vault-password-file", str(workdir / "pw"), f"-evault_file={path}",
+             f"-evault_key={key}", f"-enew_value={value}"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for key, value in values.items()
+    ]
+    for run in runs:
+        assert run.wait(timeout=180) == 0, run.stdout.read() if run.stdout else ""
+    found = yaml.safe_load(view(path, "--vault-password-file", str(workdir / "pw")))
+    assert {key: found[key] for key in values} == values
+    assert found["vault_tls_key"].startswith("-----BEGIN TEST KEY-----")
+
+
+def test_the_lock_serializes_read_edit_write(tmp_path):
+    """Unit level: while one writer holds the lock, another waits for it."""
+    import threading
+    import time
+
+    target = tmp_path / "vault.yml"
+    target.write_text("x")
+    order: list[str] = []
+
+    def second() -> None:
+        with vault_var.locked(str(target)):
+            order.append("second")
+
+    with vault_var.locked(str(target)):
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        time.sleep(0.3)
+        order.append("first")
+    waiter.join(timeout=5)
+    assert order == ["first", "second"]
+
+
+def test_a_slow_writer_does_not_lose_the_other_write(workdir, monkeypatch):
+    """Deterministic: each edit sleeps between its read and its write, so without the lock
+    both writers read the same file and the second write undoes the first."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from ansible.parsing.vault import VaultSecret
+
+    path = encrypt(workdir, "--vault-password-file", str(workdir / "pw"))
+    secret = VaultSecret(b"correct horse")
+    real_set_key = vault_var.set_key
+
+    def slow_set_key(text, key, value):
+        edit = real_set_key(text, key, value)
+        time.sleep(0.5)
+        return edit
+
+    monkeypatch.setattr(vault_var, "set_key", slow_set_key)
+
+    def writer(key: str, value: str) -> None:
+        action = object.__new__(vault_var.ActionModule)
+        action._loader = SimpleNamespace(_vault=SimpleNamespace(secrets=[("default", secret)]))
+        action._task = SimpleNamespace(diff=False, check_mode=False)
+        action.apply(str(path), key, value, False)
+
+    threads = [threading.Thread(target=writer, args=item) for item in
+               (("vault_sentry_dsn", NEW_DSN), ("vault_sentry_api_token", "sntrys_rotated"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    found = yaml.safe_load(view(path, "--vault-password-file", str(workdir / "pw")))
+    assert (found["vault_sentry_dsn"], found["vault_sentry_api_token"]) == (
+        NEW_DSN, "sntrys_rotated")

@@ -52,7 +52,11 @@ def test_create_update_delete(sentry_standin):
     assert len(key["public"]) == 32
     assert key["rateLimit"] == {"count": 100, "window": 60}
     path = f"{KEYS}{key['id']}/"
-    updated = call(sentry_standin, "PUT", path, json={"isActive": False, "rateLimit": None})
+    refused = call(sentry_standin, "PUT", path, json={"rateLimit": None})
+    assert refused.status_code == 400  # the schema's rateLimit is an object, not nullable
+    updated = call(sentry_standin, "PUT", path, json={"isActive": False,
+                                                      "rateLimit": {"window": None,
+                                                                    "count": None}})
     assert updated.status_code == 200
     assert (updated.json()["isActive"], updated.json()["rateLimit"]) == (False, None)
     deleted = call(sentry_standin, "DELETE", path)

@@ -129,7 +129,10 @@ def check_owner(state: Any, value: Any, errors: dict[str, Any]) -> None:
 
 # client keys -----------------------------------------------------------------------
 def check_rate_limit(value: Any, errors: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema types rateLimit as an object, not nullable: null is refused (Sentry's prose
+    says null removes the limit; {"window": null, "count": null} does in both)."""
     if value is None:
+        errors["rateLimit"] = ["This field may not be null."]
         return None
     if not isinstance(value, dict):
         errors["rateLimit"] = ["Invalid data. Expected a dictionary."]
@@ -146,13 +149,14 @@ def check_rate_limit(value: Any, errors: dict[str, Any]) -> dict[str, Any] | Non
             errors["rateLimit"] = {name: [f"Ensure this value is between 0{bound}."]}
             return None
         result[name] = number
-    return result
+    # Sentry answers rateLimit null for a key without a limit.
+    return None if result == {"count": None, "window": None} else result
 
 
 def validate_key_create(body: Any) -> dict[str, Any]:
     data, errors = expect_object(body), {}
     name = check_string(data, "name", errors, nullable=True, max_length=64)
-    rate_limit = check_rate_limit(data.get("rateLimit"), errors)
+    rate_limit = check_rate_limit(data["rateLimit"], errors) if "rateLimit" in data else None
     use_case = data.get("useCase", "user")
     problem = check_choice(use_case, ("user", "profiling", "tempest", "demo"))
     if problem:
