@@ -5,7 +5,8 @@
     python -m django_sentry_deploy.build warm-up   import what start-up imports, so its
                                                    bytecode is compiled into the image
 
-A project that does not load fails the build here, with one line, not on a host. The
+A project that does not load fails the build here, with one line, not on a host. BUILD_ENV
+(`NAME=value` lines) holds placeholders for variables the project's settings require. The
 secret key is generated per run and the database is a SQLite file under /tmp: nothing of
 either reaches a layer.
 """
@@ -34,6 +35,10 @@ _BUILD_ENVIRONMENT = {
 def _prepare_environment(work_dir: str) -> None:
     from django.core.management.utils import get_random_secret_key
 
+    for line in os.environ.pop("BUILD_ENV", "").splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip():
+            os.environ.setdefault(name.strip(), value)
     for name, value in _BUILD_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     os.environ.setdefault("DJANGO_SECRET_KEY", get_random_secret_key())

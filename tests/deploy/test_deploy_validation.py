@@ -183,6 +183,22 @@ def test_half_a_tls_pair_is_refused(tmp_path: Path):
     assert_refused(result, tmp_path, "must be given together", SECRET_KEY, DSN)
 
 
+@pytest.mark.parametrize(
+    ("secrets", "message"),
+    [
+        ({"lower_case": "value"}, "django_app_env_secrets names lower_case: names are upper-case"),
+        ({"DATABASE_URL": "postgres://x"}, "django_app_env_secrets names DATABASE_URL: names are"),
+        (
+            {"STRIPE_API_KEY": "sk_live_quote'd"},
+            "django_app_env_secrets.STRIPE_API_KEY must not contain a quote",
+        ),
+    ],
+)
+def test_bad_extra_secrets_are_named_never_shown(tmp_path: Path, secrets: dict, message: str):
+    result = deploy(tmp_path, {"django_app_env_secrets": secrets}, vault_vars=good_vault())
+    assert_refused(result, tmp_path, message, *secrets.values())
+
+
 def test_valid_input_passes_and_a_check_run_changes_nothing(tmp_path: Path):
     # The same inventory with good values passes every check; in check mode the deploy
     # then reports what it would do and still creates, builds and starts nothing.

@@ -111,3 +111,19 @@ def test_a_project_failing_the_deploy_check_fails_the_build(tmp_path: Path) -> N
     )
     assert proc.stderr.count("\n") == 1
     assert "security.W" not in proc.stderr
+
+
+def test_build_env_placeholders_let_required_settings_import(tmp_path: Path) -> None:
+    # A project whose settings require a variable only the running container gets.
+    project = shop(tmp_path, 'import os\nSHOP_API_URL = os.environ["SHOP_API_URL"]')
+    env = {"DJANGO_PROJECT_SETTINGS": "shop.settings"}
+    proc, _ = collect(tmp_path, env, project)
+    assert proc.returncode != 0
+    assert "configuration error: the project's settings (shop.settings) do not import: " in (
+        proc.stderr
+    )
+    assert "KeyError: 'SHOP_API_URL'" in proc.stderr
+
+    placeholders = "SHOP_API_URL=https://placeholder.invalid\nOTHER=1"
+    proc, _ = collect(tmp_path, {**env, "BUILD_ENV": placeholders}, project)
+    assert proc.returncode == 0, proc.stderr
