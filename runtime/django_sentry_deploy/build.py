@@ -43,6 +43,8 @@ def _prepare_environment(work_dir: str) -> None:
         os.environ.setdefault(name, value)
     os.environ.setdefault("DJANGO_SECRET_KEY", get_random_secret_key())
     os.environ.setdefault("DJANGO_DATA_DIR", work_dir)
+    # Settings that read DATABASE_URL themselves import; nothing connects during the build.
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{work_dir}/build.sqlite3")
     for name in ("SENTRY_DSN", "DSN"):
         os.environ.pop(name, None)
 
