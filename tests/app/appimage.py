@@ -94,7 +94,16 @@ def ensure_image(project_dir: Path = REPO / "app") -> str:
     tag = f"{IMAGE_REPO}:ctx-{found['digest'][:16]}"
     if image_exists(tag):
         return tag
-    context = REPO / ".cache" / "build" / "tests"
+    build_image(found, tag, REPO / ".cache" / "build" / "tests")
+    _remove_stale_tags(keep=tag)
+    return tag
+
+
+def build_image(
+    found: dict, tag: str, context: Path, extra_build_args: dict[str, str] | None = None
+) -> None:
+    """Build discovery's project as the role does: its context in `context`, then
+    docker/Dockerfile with discovery's build arguments (and `extra_build_args`)."""
     built = django_project.build_context(
         {
             "project_dir": found["project_dir"],
@@ -104,7 +113,12 @@ def ensure_image(project_dir: Path = REPO / "app") -> str:
         },
         check_mode=False,
     )
-    args = {**found["build_args"], "VERSION": "0.0.0-test", "REVISION": tag.rsplit("-", 1)[-1]}
+    args = {
+        **found["build_args"],
+        **(extra_build_args or {}),
+        "VERSION": "0.0.0-test",
+        "REVISION": tag.rsplit("-", 1)[-1],
+    }
     ca = _local_ca_certs()
     if ca:
         args["BUILD_CA_CERTS"] = ca
@@ -120,8 +134,6 @@ def ensure_image(project_dir: Path = REPO / "app") -> str:
     )
     if proc.returncode != 0:
         raise RuntimeError(f"image build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    _remove_stale_tags(keep=tag)
-    return tag
 
 
 def _remove_stale_tags(keep: str) -> None:
