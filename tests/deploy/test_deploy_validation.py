@@ -169,9 +169,41 @@ def test_a_wrong_vault_password_changes_nothing(tmp_path: Path):
     assert_refused(result, tmp_path, "Decryption failed")
 
 
-def test_sqlite_on_two_hosts_is_refused(tmp_path: Path):
-    result = deploy(tmp_path, {}, vault_vars=good_vault(vault_database_url=""))
-    assert_refused(result, tmp_path, "this play has 2 app hosts", SECRET_KEY, DSN)
+@pytest.mark.parametrize("url", ["", "sqlite:////data/db.sqlite3", "SQLITE:////data/db.sqlite3"])
+def test_sqlite_on_two_hosts_is_refused_whatever_its_spelling(tmp_path: Path, url: str):
+    result = deploy(tmp_path, {}, vault_vars=good_vault(vault_database_url=url))
+    assert_refused(result, tmp_path, "the inventory has 2 app hosts", SECRET_KEY, DSN)
+
+
+def test_sqlite_is_refused_when_the_play_is_limited_to_one_host(tmp_path: Path):
+    result = deploy(
+        tmp_path, {}, vault_vars=good_vault(vault_database_url=""), extra_args=["--limit", "web1"]
+    )
+    assert_refused(result, tmp_path, "the inventory has 2 app hosts", SECRET_KEY, DSN)
+
+
+def test_sqlite_outside_the_data_volume_is_refused(tmp_path: Path):
+    url = "sqlite:////tmp/db.sqlite3"
+    result = deploy(tmp_path, {}, vault_vars=good_vault(vault_database_url=url), hosts=1)
+    assert_refused(result, tmp_path, "a SQLite database must be a file in the data volume", url)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"django_app_allowed_hosts": []},
+        {"django_app_allowed_hosts": ["*"]},
+        {"django_app_candidate_port": 80},
+        {"django_app_http_port": 70000},
+        {"django_app_keep_releases": 0},
+        {"django_app_health_timeout": -5},
+        {"django_app_memory": "lots"},
+        {"django_app_env_extra": {"DJANGO_SECRET_KEY": "shown-in-docker-inspect"}},
+    ],
+)
+def test_unsafe_settings_are_refused(tmp_path: Path, extra: dict):
+    result = deploy(tmp_path, extra, vault_vars=good_vault())
+    assert_refused(result, tmp_path, "django_app_allowed_hosts must name the site's hosts")
 
 
 def test_half_a_tls_pair_is_refused(tmp_path: Path):
