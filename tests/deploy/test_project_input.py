@@ -196,7 +196,8 @@ def test_settings_that_do_not_import(
     message = (
         f"The image of {project} did not build: configuration error: the project's settings "
         "(mysite.settings) do not import: ModuleNotFoundError: No module named "
-        "'shop_missing_dependency'"
+        "'shop_missing_dependency' (django_app_settings_module picks another settings module; "
+        "django_app_build_env gives placeholders for variables they need while the image builds)"
     )
     output = refused("badinput3", message)
     # The play's last error, as printed: the rescued cause, alone on its line.
