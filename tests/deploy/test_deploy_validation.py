@@ -8,6 +8,7 @@ run (which reads the local Docker engine) creates and starts nothing.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -255,3 +256,45 @@ def test_valid_input_passes_and_a_check_run_changes_nothing(tmp_path: Path):
         check=False,
     )
     assert docker.stdout.strip() == ""
+
+
+def build_base(tag: str, label: str) -> None:
+    """A base image of its own: the local Debian 12 base plus a label (a new id each label)."""
+    subprocess.run(
+        ["docker", "build", "-q", "-t", tag, "-"],
+        input=f"FROM django-sentry-deploy/debian:12\nLABEL test.base.revision={label}\n",
+        env={**os.environ, "DOCKER_BUILDKIT": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def planned_tag(tmp_path: Path, base: str) -> str:
+    extra = {
+        "django_app_name": "identity-check",
+        "django_app_record_release": False,
+        "django_app_build_bases": [{"image": base, "python": "3.11"}],
+    }
+    result = deploy(
+        tmp_path, extra, vault_vars=good_vault(), hosts=1, extra_args=["--check", "--diff"]
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    match = re.search(r"Would switch web1 from no release to identity-check-(\w+)-", output)
+    assert match, output[-3000:]
+    return match.group(1)
+
+
+def test_a_rebuilt_base_image_is_a_new_release(tmp_path: Path):
+    # A security update of the base changes no file of the project or the bundle: its id
+    # must still change the release, or the update never reaches the hosts.
+    base = "django-sentry-deploy/test-identity-base:current"
+    try:
+        build_base(base, "1")
+        first = planned_tag(tmp_path / "first", base)
+        assert planned_tag(tmp_path / "again", base) == first
+        build_base(base, "2")
+        assert planned_tag(tmp_path / "rebuilt", base) != first
+    finally:
+        subprocess.run(["docker", "rmi", base], capture_output=True, check=False)
