@@ -83,7 +83,7 @@ def install_project(requirements: Path, can_compile: bool) -> None:
             raise BuildError(
                 f"{package} has no wheel for Python {python} here and its build from source "
                 "failed with the packages of django_app_build_packages: add the compilers and "
-                "headers it needs (its build log is above)"
+                "headers it needs (see its build log)"
             ) from None
         raise BuildError(
             f"{package} has no wheel for Python {python} here and builds from source: list "

@@ -148,11 +148,8 @@ def refused(tmp_path: Path, project: Path) -> Iterator[Callable[[str, str], str]
         output = result.stdout + result.stderr
         assert result.returncode != 0, output[-3000:]
         failures = [json.loads(found)["msg"] for found in FATAL.findall(output)]
-        # The play stops on one message. Before it, only the image build's own failure,
-        # which the role rescues to say its cause (its log is where the cause comes from).
-        assert failures[-1:] == [message], output[-3000:]
-        build_failure = f"Error building django-sentry-deploy/{name} - "
-        assert all(failure.startswith(build_failure) for failure in failures[:-1]), failures
+        # The play stops on one message, its cause first: Docker's build log is not shown.
+        assert failures == [message], output[-3000:]
         assert "\n" not in message and ANSI_ESCAPE not in output
         assert "Traceback (most recent call last)" not in output, output[-3000:]
         assert not (tmp_path / "web1").exists() and not (tmp_path / "web2").exists()
@@ -164,6 +161,12 @@ def refused(tmp_path: Path, project: Path) -> Iterator[Callable[[str, str], str]
     yield run
     for name in names:
         shutil.rmtree(ROOT / ".cache" / "build" / name, ignore_errors=True)
+        (ROOT / ".cache" / "build" / f"{name}.log").unlink(missing_ok=True)
+
+
+def build_log(name: str) -> str:
+    """Where a failed build's whole log is kept, as the message names it."""
+    return f". The whole build log: {ROOT}/.cache/build/{name}.log"
 
 
 def test_no_manage_py(project: Path, refused: Callable[[str, str], str]) -> None:
@@ -198,8 +201,9 @@ def test_settings_that_do_not_import(
         "(mysite.settings) do not import: ModuleNotFoundError: No module named "
         "'shop_missing_dependency' (django_app_settings_module picks another settings module; "
         "django_app_build_env gives placeholders for variables they need while the image builds)"
-    )
+    ) + build_log("badinput3")
     output = refused("badinput3", message)
+    assert "Error building" in (ROOT / ".cache" / "build" / "badinput3.log").read_text()
     # The play's last error, as printed: the rescued cause, alone on its line.
     errors = [line for line in output.splitlines() if line.startswith("[ERROR]: ")]
     assert errors[-1] == f"[ERROR]: Task failed: Action failed: {message}", errors
@@ -237,7 +241,7 @@ def test_a_source_only_package_without_build_packages(
         "Python 3.11 here and builds from source: list the compilers and headers it needs in "
         "django_app_build_packages (for example [build-essential, libpq-dev]) and the "
         "libraries it loads at run time in django_app_runtime_packages (for example [libpq5])"
-    ))
+    ) + build_log("badinput6"))
 
 
 def test_no_django_in_the_requirements(
