@@ -26,13 +26,10 @@ author:
   - django-sentry-deploy maintainers
 extends_documentation_fragment:
   - sentry_api
+  - sentry_project
   - sentry_attributes
   - sentry_alert_rule
 options:
-  project:
-    description: Project slug.
-    type: str
-    required: true
   api:
     description:
       - Which alert API to use. V(auto) uses workflows when the server has the monitors

@@ -26,12 +26,9 @@ author:
   - django-sentry-deploy maintainers
 extends_documentation_fragment:
   - sentry_api
+  - sentry_project
   - sentry_attributes
 options:
-  project:
-    description: Project slug.
-    type: str
-    required: true
   name:
     description: Key name (1 to 64 characters). Must be unique among the project's keys.
     type: str

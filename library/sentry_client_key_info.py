@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible.module_utils.sentry_api import InputError, path_segment
-from ansible.module_utils.sentry_client_keys import list_keys, summary
+from ansible.module_utils.sentry_api import InputError
+from ansible.module_utils.sentry_client_keys import keys_path, list_keys, summary
 from ansible.module_utils.sentry_runner import argument_spec as full_spec
 from ansible.module_utils.sentry_runner import run_module
 
@@ -23,12 +23,9 @@ author:
   - django-sentry-deploy maintainers
 extends_documentation_fragment:
   - sentry_api
+  - sentry_project
   - sentry_attributes
 options:
-  project:
-    description: Project slug.
-    type: str
-    required: true
   name:
     description: Only the key of this name (an empty list when there is none).
     type: str
@@ -83,7 +80,7 @@ def before(module: Any) -> None:
 
 def work(module: Any, client: Any) -> dict[str, Any]:
     params = module.params
-    base = f"/projects/{path_segment(params['org'])}/{path_segment(params['project'])}/keys/"
+    base = keys_path(params)
     keys = [k for k in list_keys(client, base)
             if params["name"] is None or k.get("name") == params["name"]]
     found = []

@@ -8,8 +8,8 @@ import binascii
 from datetime import UTC, datetime
 from typing import Any
 
-from ansible.module_utils.sentry_api import InputError, field_of, path_segment
-from ansible.module_utils.sentry_client_keys import list_keys
+from ansible.module_utils.sentry_api import InputError, field_of
+from ansible.module_utils.sentry_client_keys import keys_path, list_keys
 from ansible.module_utils.sentry_dsn import env_dsn, parse_dsn
 from ansible.module_utils.sentry_rotation import (
     decide,
@@ -42,12 +42,9 @@ author:
   - django-sentry-deploy maintainers
 extends_documentation_fragment:
   - sentry_api
+  - sentry_project
   - sentry_attributes
 options:
-  project:
-    description: Project slug.
-    type: str
-    required: true
   state_file:
     description: The rotation's state file on the controller (created by O(step=started)).
     type: path
@@ -196,7 +193,7 @@ def plan(module: Any, client: Any, now: datetime) -> dict[str, Any]:
     vault = parse_dsn(params["vault_dsn"], "vault_dsn")
     hosts = host_publics(params["host_env_files"])
     record = read_record(params["state_file"])
-    base = f"/projects/{path_segment(params['org'])}/{path_segment(params['project'])}/keys/"
+    base = keys_path(params)
     items = list_keys(client, base)
     for item in items:
         field_of(item, "public", f"GET {client.full_path(base)}", (str,))

@@ -24,12 +24,9 @@ author:
   - django-sentry-deploy maintainers
 extends_documentation_fragment:
   - sentry_api
+  - sentry_project
   - sentry_attributes
 options:
-  project:
-    description: Project slug.
-    type: str
-    required: true
   tag:
     description: Tag key (1 to 32 letters, digits, C(_), C(.), C(:) or C(-)).
     type: str

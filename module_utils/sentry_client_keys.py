@@ -82,12 +82,17 @@ def summary(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def keys_path(params: Mapping[str, Any]) -> str:
+    """The API path of the project's client keys (`org` and `project` validated as slugs)."""
+    return f"/projects/{path_segment(params['org'])}/{path_segment(params['project'])}/keys/"
+
+
 def ensure(client: SentryClient, params: Mapping[str, Any], check: bool) -> dict[str, Any]:
     name = params["name"]
     if not 1 <= len(name) <= 64:
         raise ClientKeyError("name must be 1 to 64 characters")
     limit = wanted_rate_limit(params["rate_limit"])
-    base = f"/projects/{path_segment(params['org'])}/{path_segment(params['project'])}/keys/"
+    base = keys_path(params)
     keys = list_keys(client, base)
     key = find_key(keys, name)
     before = _view(key)
