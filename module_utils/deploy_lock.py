@@ -135,13 +135,16 @@ def read_lock(path: str) -> dict[str, Any] | None:
 
 
 def ensure_directory(directory: str) -> None:
-    """Create the missing directories of ``directory``, each mode 0755."""
+    """Create the missing directories of ``directory``, each mode 0755 (whatever the umask)."""
     missing: list[str] = []
     while not os.path.isdir(directory):
         missing.append(directory)
         directory = os.path.dirname(directory)
     for path in reversed(missing):
-        os.mkdir(path, 0o755)
+        try:
+            os.mkdir(path, 0o755)
+        except FileExistsError:  # made by a run racing this one
+            continue
         os.chmod(path, 0o755)
 
 
