@@ -5,14 +5,15 @@ take it again without effect, and a second run finds it taken and stops, naming 
 A run killed half-way leaves its lock behind: the next run reports it, and only the user's
 explicit force breaks it. The file is created with O_CREAT|O_EXCL, so of two runs racing for
 a free lock exactly one creates it. A flock on the lock's directory keeps each read and the
-change that follows it together, so a release or a forced break never removes a lock that
-another run took in between.
+change that follows it together, so no run reads a lock half-written, and a release or a
+forced break never removes a lock that another run took in between.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -23,6 +24,7 @@ from typing import Any
 STAMP = "%Y-%m-%dT%H:%M:%SZ"
 BREAK_HINT = "if that run is no longer running, re-run with -e django_app_lock_break=true"
 UNKNOWN_HOLDER = "an unknown holder (unreadable lock file)"
+AGE_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
 
 class LockError(Exception):
@@ -62,14 +64,11 @@ def stamp(moment: datetime) -> str:
 def format_age(seconds: float) -> str:
     """An age in its two largest units: 45s, 12m 5s, 3h 5m, 2d 4h."""
     left = max(int(seconds), 0)
-    parts: list[str] = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if left >= size or (unit == "s" and not parts):
-            parts.append(f"{left // size}{unit}")
-            left %= size
-        elif parts:
-            break
-    return " ".join(parts[:2])
+    for (unit, size), (smaller, smaller_size) in itertools.pairwise(AGE_UNITS):
+        if left >= size:
+            rest = left % size // smaller_size
+            return f"{left // size}{unit} {rest}{smaller}" if rest else f"{left // size}{unit}"
+    return f"{left}s"
 
 
 def _age(since: str, now: datetime) -> str:
@@ -119,8 +118,6 @@ def read_lock(path: str) -> dict[str, Any] | None:
         return None
     except IsADirectoryError:
         raise LockError(f"path: {path} is a directory, not a lock file") from None
-    except OSError:
-        changed_at, raw = os.stat(path).st_mtime, b""
     try:
         data = json.loads(raw)
     except ValueError:
