@@ -10,7 +10,6 @@ from ansible.module_utils.release_records import (
     RecordError,
     mark_rolled_back,
     prune,
-    read_host,
     record_serving,
 )
 
@@ -65,15 +64,25 @@ EXAMPLES = r"""
   django_app_release:
     app_dir: /opt/web
     state: serving
-    release: "{{ django_app_release | combine({'container': django_app_container, 'env': django_app_container_env}) }}"
+    release:
+      tag: 1.4.2-3f2a9c1b7d0e
+      version: 1.4.2
+      revision: ""
+      image: acme/web:1.4.2-3f2a9c1b7d0e
+      container: web-1.4.2-3f2a9c1b7d0e-5c1d0a9e2b
+      env: {SENTRY_RELEASE: web@1.4.2}
 """
 
 RETURN = r"""
 pruned:
-  description: With O(state=pruned), the dropped records (C(records)) and configurations (C(configs)).
+  description: >-
+    With O(state=pruned), the dropped records (C(records)) and configurations (C(configs)).
   returned: when state is pruned
   type: dict
 """
+
+
+STATES = ("serving", "rolled_back", "pruned")
 
 
 def apply(module: Any) -> dict[str, Any]:
@@ -92,14 +101,17 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "app_dir": {"type": "path", "required": True},
-            "state": {"type": "str", "required": True, "choices": ["serving", "rolled_back", "pruned"]},
+            "state": {"type": "str", "required": True, "choices": list(STATES)},
             "release": {"type": "dict"},
             "tag": {"type": "str"},
             "keep": {"type": "int"},
             "running": {"type": "list", "elements": "str", "default": []},
         },
-        required_if=[("state", "serving", ["release"]), ("state", "rolled_back", ["tag"]),
-                     ("state", "pruned", ["keep"])],
+        required_if=[
+            ("state", "serving", ["release"]),
+            ("state", "rolled_back", ["tag"]),
+            ("state", "pruned", ["keep"]),
+        ],
         supports_check_mode=True,
     )
     try:

@@ -38,7 +38,9 @@ seealso:
 EXAMPLES = r"""
 - name: Choose the release the fleet goes back to
   django_app_rollback_plan:
-    hosts: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'web_releases'))) }}"
+    hosts: >-
+      {{ dict(ansible_play_hosts | zip(ansible_play_hosts
+         | map('extract', hostvars, 'web_releases'))) }}
   delegate_to: localhost
   run_once: true
   register: web_rollback
@@ -73,9 +75,10 @@ def main() -> None:
         supports_check_mode=True,
     )
     try:
-        module.exit_json(changed=False, **rollback_plan(module.params["hosts"], module.params["to"]))
+        plan = rollback_plan(module.params["hosts"], module.params["to"])
     except (RecordError, KeyError, TypeError) as err:
         module.fail_json(msg=f"Rollback: {err}")
+    module.exit_json(changed=False, **plan)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import os
 import re
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ class RecordError(Exception):
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _write_atomically(path: Path, text: str, mode: int = 0o644) -> bool:
@@ -80,7 +80,7 @@ def read_record(path: Path) -> Record:
         record = json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise RecordError(f"cannot read the release record {path}: {err}") from err
-    if not isinstance(record, dict) or any(key not in record for key in ("tag", "image", "activated")):
+    if not isinstance(record, dict) or any(k not in record for k in ("tag", "image", "activated")):
         raise RecordError(f"the release record {path} is not a release record")
     return record
 
@@ -109,7 +109,8 @@ def record_serving(app_dir: str, release: Record) -> bool:
         previous = read_record(path)
     except RecordError:
         previous = {}
-    unchanged = {key: previous.get(key) for key in RECORD_KEYS} == record and "rolled_back" not in previous
+    same = {key: previous.get(key) for key in RECORD_KEYS} == record
+    unchanged = same and "rolled_back" not in previous
     if unchanged and read_host(app_dir)["serving"] == record["container"]:
         return False
     record["activated"] = now()
@@ -200,7 +201,9 @@ def rollback_plan(hosts: dict[str, dict[str, Any]], to: str = "") -> dict[str, A
     else:
         earlier = [r for r in newest[1:] if "rolled_back" not in r]
         if not earlier:
-            raise RecordError(f"no earlier release is retained to roll back to (retained: {retained})")
+            raise RecordError(
+                f"no earlier release is retained to roll back to (retained: {retained})"
+            )
         target = earlier[0]
     missing = sorted(set(hosts) - set(target["hosts"]))
     if missing:
