@@ -97,16 +97,20 @@ def apply(module: Any) -> dict[str, Any]:
     return {"changed": bool(pruned["records"] or pruned["configs"]), "pruned": pruned}
 
 
+def argument_spec() -> dict[str, Any]:
+    return {
+        "app_dir": {"type": "path", "required": True},
+        "state": {"type": "str", "required": True, "choices": list(STATES)},
+        "release": {"type": "dict"},
+        "tag": {"type": "str"},
+        "keep": {"type": "int"},
+        "running": {"type": "list", "elements": "str", "default": []},
+    }
+
+
 def main() -> None:
     module = AnsibleModule(
-        argument_spec={
-            "app_dir": {"type": "path", "required": True},
-            "state": {"type": "str", "required": True, "choices": list(STATES)},
-            "release": {"type": "dict"},
-            "tag": {"type": "str"},
-            "keep": {"type": "int"},
-            "running": {"type": "list", "elements": "str", "default": []},
-        },
+        argument_spec=argument_spec(),
         required_if=[
             ("state", "serving", ["release"]),
             ("state", "rolled_back", ["tag"]),

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.release_records import RecordError, read_host
 
@@ -55,11 +57,12 @@ configs:
 """
 
 
+def argument_spec() -> dict[str, Any]:
+    return {"app_dir": {"type": "path", "required": True}}
+
+
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={"app_dir": {"type": "path", "required": True}},
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
         module.exit_json(changed=False, **read_host(module.params["app_dir"]))
     except RecordError as err:

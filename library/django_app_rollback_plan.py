@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.release_records import RecordError, rollback_plan
 
@@ -66,14 +68,12 @@ rolled_back:
 """
 
 
+def argument_spec() -> dict[str, Any]:
+    return {"hosts": {"type": "dict", "required": True}, "to": {"type": "str", "default": ""}}
+
+
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "hosts": {"type": "dict", "required": True},
-            "to": {"type": "str", "default": ""},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     try:
         plan = rollback_plan(module.params["hosts"], module.params["to"])
     except (RecordError, KeyError, TypeError) as err:
