@@ -49,13 +49,15 @@ def tiny_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     docker("rmi", "--force", name)
 
 
-def ship(tmp_path: Path, image: str, **extra: object) -> subprocess.CompletedProcess[str]:
+def ship(
+    tmp_path: Path, image: str, lacking: str = "web1", **extra: object
+) -> subprocess.CompletedProcess[str]:
     hosts = {
         f"web{i}": {
             "ansible_connection": "local",
             "ansible_python_interpreter": sys.executable,
             "django_app_dir": str(tmp_path / f"web{i}"),
-            "django_app_missing_images": [image] if i == 1 else [],
+            "django_app_missing_images": [image] if f"web{i}" == lacking else [],
         }
         for i in (1, 2)
     }
@@ -117,7 +119,7 @@ def test_only_the_host_that_lacks_the_image_receives_it_compressed(
     second = ship(tmp_path, tiny_image)
     output = second.stdout + second.stderr
     assert second.returncode == 0, output[-3000:]
-    exported = results(output, "Export the images to one archive where they were built")
+    exported = results(output, "Export the images to one archive on the controller")
     assert exported["web1"]["changed"] is False
     assert sorted((tmp_path / "archives").iterdir()) == archives
 
@@ -136,4 +138,27 @@ def test_a_host_without_room_stops_the_play_before_anything_is_sent(
     assert message.startswith("too little disk space to receive and load the release's images")
     assert "django_app_archive_space_factor" in message
     assert "TASK [django_app : Copy the archive to the host]" not in output
+    assert not (tmp_path / "web1" / "images").exists()
+
+
+def test_images_built_on_a_host_reach_the_others_through_the_controller(
+    tiny_image: str, tmp_path: Path
+) -> None:
+    # A controller without an engine builds on the first host (web1) and sends on to web2.
+    (tmp_path / "web1" / "build").mkdir(parents=True)
+    result = ship(tmp_path, tiny_image, lacking="web2", django_app_build_host="web1")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+
+    fetched = results(output, "Bring the archive to the controller")
+    kept = tmp_path / "archives" / Path(fetched["web1"]["dest"]).name
+    assert kept.name.endswith(".tar.zst") and kept.is_file()
+    build_dir = Path(
+        results(output, "Create a directory of the connecting user on the build host")["web1"][
+            "path"
+        ]
+    )
+    assert not build_dir.exists() and not (tmp_path / "web1" / "build").exists()
+    assert list(results(output, "Copy the archive to the host")) == ["web2"]
+    assert list((tmp_path / "web2" / "images").iterdir()) == []
     assert not (tmp_path / "web1" / "images").exists()
