@@ -20,7 +20,7 @@ description:
     (O(receivers)), else with gzip (C(.tar.gz)), which C(docker load) reads itself.
   - The other archives of O(prefix) in O(dest_dir) (earlier releases) are removed.
   - The images are streamed from C(docker save) through the compressor to a temporary file
-    renamed at the end: nothing is held in memory, an interrupted run leaves no archive.
+    renamed at the end, so nothing is held in memory and an interrupted run leaves no archive.
 version_added: "0.1.0"
 author:
   - django-sentry-deploy maintainers

@@ -139,8 +139,11 @@ def _existing(path: Path) -> Path:
 def host_space(params: dict[str, Any]) -> dict[str, Any]:
     """Whether this host has zstd, and room for an archive of `archive_size` bytes: the
     filesystems of `archive_dir` and of Docker's data each need `archive_size` x `factor`."""
-    docker_root = Path(docker("info", "--format", "{{.DockerRootDir}}"))
     need = int(params["archive_size"] * params["factor"])
+    zstd = shutil.which("zstd") is not None
+    if need == 0:
+        return {"zstd": zstd, "need": 0, "short": []}
+    docker_root = Path(docker("info", "--format", "{{.DockerRootDir}}"))
     short = []
     seen: set[int] = set()
     for path in (Path(params["archive_dir"]), docker_root):
@@ -151,7 +154,7 @@ def host_space(params: dict[str, Any]) -> dict[str, Any]:
         free = shutil.disk_usage(existing).free
         if free < need:
             short.append(f"{free / 1e6:,.0f} MB free for {path}")
-    return {"zstd": shutil.which("zstd") is not None, "need": need, "short": short}
+    return {"zstd": zstd, "need": need, "short": short}
 
 
 def space_message(size: int, factor: float, short: list[str]) -> str:

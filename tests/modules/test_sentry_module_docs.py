@@ -13,7 +13,8 @@ import pytest
 from sentry_harness import ROOT
 
 MODULES = ["sentry_alert", "sentry_alert_rules", "sentry_client_key", "sentry_client_key_info",
-           "sentry_dsn_rotation", "sentry_event_info", "sentry_release"]
+           "sentry_dsn_rotation", "sentry_event_info", "sentry_release",
+           "docker_image_archive", "docker_archive_space", "docker_image_archive_load"]
 
 
 def ansible_doc(*args: str) -> subprocess.CompletedProcess[str]:
