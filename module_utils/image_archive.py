@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -78,16 +79,17 @@ def export(names: list[str], dest: Path, compression: str) -> None:
     """`docker save | compress` into `dest`, through a temporary file renamed at the end."""
     fd, partial = tempfile.mkstemp(dir=dest.parent, prefix=".partial-", suffix=dest.suffix)
     try:
-        with os.fdopen(fd, "wb") as out:
-            save = subprocess.Popen(
-                ["docker", "save", *names], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-            )
+        # Errors to a file: a pipe nobody reads until the end could stall `docker save`.
+        with os.fdopen(fd, "wb") as out, tempfile.TemporaryFile() as errors:
+            command = ["docker", "save", *names]
+            save = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
             assert save.stdout is not None
             _compress(save.stdout, out, compression)
             save.stdout.close()
-            errors = save.stderr.read().decode(errors="replace") if save.stderr else ""
             if save.wait() != 0:
-                raise ArchiveError(f"docker save failed: {errors.strip()}")
+                errors.seek(0)
+                message = errors.read().decode(errors="replace").strip()
+                raise ArchiveError(f"docker save failed: {message}")
         os.replace(partial, dest)
     finally:
         if os.path.exists(partial):
@@ -107,9 +109,10 @@ def make_archive(params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
     dest_dir = Path(params["dest_dir"])
     key = archive_key(image_ids(names))
     dest = dest_dir / f"{params['prefix']}-{key}{SUFFIXES[compression]}"
+    own = re.compile(re.escape(params["prefix"]) + r"-[0-9a-f]{16}\.tar\.(zst|gz)")
     stale = [
-        path for path in sorted(dest_dir.glob(f"{params['prefix']}-*.tar.*"))
-        if path != dest and path.name.endswith(tuple(SUFFIXES.values()))
+        path for path in sorted(dest_dir.glob("*.tar.*"))
+        if path != dest and own.fullmatch(path.name)
     ]  # fmt: skip
     made = not dest.exists()
     if not check_mode:

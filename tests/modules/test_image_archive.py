@@ -99,7 +99,7 @@ def test_an_archive_is_made_once_per_content_and_replaces_the_older(
     tiny_image: str, tmp_path: Path
 ) -> None:
     older = tmp_path / "web-0123456789abcdef.tar.zst"
-    other_app = tmp_path / "shop-0123456789abcdef.tar.zst"
+    other_app = tmp_path / "web-api-0123456789abcdef.tar.zst"
     older.write_bytes(b"an earlier release")
     other_app.write_bytes(b"another app's release")
 
