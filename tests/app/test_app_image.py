@@ -254,14 +254,23 @@ def test_version_is_the_release_else_the_image_version(app_image: str, tmp_path:
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
 def test_postgres_urls_load_the_bundled_driver(app_image: str, tmp_path: Path, scheme: str) -> None:
     env = {"DJANGO_SECRET_KEY": SECRET_KEY, "DATABASE_URL": f"{scheme}://user:pw@host:5432/db"}
+    # psycopg over Debian's libpq5 (its version: the library loaded and answers).
     script = (
         "from django.db import connection as c; import psycopg; "
-        "print(c.settings_dict['ENGINE'], c.Database.__name__, psycopg.pq.__impl__)"
+        "print(c.settings_dict['ENGINE'], c.Database.__name__, psycopg.pq.__impl__, "
+        "psycopg.pq.version() >= 150000)"
     )
     proc = appimage.run_once(app_image, env, tmp_path, "manage", "shell", "-c", script)
 
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[-1] == "django.db.backends.postgresql psycopg binary"
+    assert proc.stdout.splitlines()[-1] == "django.db.backends.postgresql psycopg python True"
+
+
+def test_the_image_stays_within_its_size_budget(app_image: str) -> None:
+    # docs/benchmarks.md records what each part weighs; 60 MB above the base is the budget.
+    size = int(appimage.docker("image", "inspect", "-f", "{{.Size}}", app_image))
+    base = int(appimage.docker("image", "inspect", "-f", "{{.Size}}", appimage.BASE_IMAGE))
+    assert size - base <= 60_000_000, f"{(size - base) / 1e6:.1f} MB above {appimage.BASE_IMAGE}"
 
 
 def test_a_database_url_without_its_driver_is_one_line(app_image: str, tmp_path: Path) -> None:

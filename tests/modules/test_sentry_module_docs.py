@@ -13,8 +13,10 @@ import pytest
 from sentry_harness import ROOT
 
 MODULES = ["django_app_ready", "django_app_release", "django_app_release_info",
-           "django_app_rollback_plan", "sentry_alert", "sentry_alert_rules", "sentry_client_key",
-           "sentry_client_key_info", "sentry_dsn_rotation", "sentry_event_info", "sentry_release"]
+           "django_app_rollback_plan", "docker_archive_space", "docker_image_archive",
+           "docker_image_archive_load", "sentry_alert", "sentry_alert_rules", "sentry_client_key",
+           "sentry_client_key_info", "sentry_dsn_rotation", "sentry_event_info", "sentry_release",
+           "tls_pair_info"]
 
 
 def ansible_doc(*args: str) -> subprocess.CompletedProcess[str]:
