@@ -20,6 +20,8 @@ logs=$root/.cache/bench-deploy
 inventory=$root/bench/deploy/inventory.yml
 settings=$root/bench/deploy/vars.yml
 hosts=(bench-deploy-1 bench-deploy-2 bench-deploy-3)
+# The PostgreSQL server the hosts share (Debian's package, in a container of the same image).
+database=bench-deploy-db
 host_image=django-sentry-deploy/molecule-debian:12
 # Load per host and per connection mode: a few connections, each pausing between requests
 # (bench/deploy/paced.lua), because the hosts, the playbook and wrk share the machine's cores.
@@ -56,7 +58,7 @@ require_tools() {
   [[ -x $venv/bin/ansible-playbook ]] || die "no $venv/bin/ansible-playbook: run make setup (or set VENV)"
   docker info >/dev/null 2>&1 || die "no Docker engine answers: run make setup"
   docker image inspect "$host_image" >/dev/null 2>&1 || die "image $host_image is missing: run make setup"
-  for host in "${hosts[@]}"; do
+  for host in "${hosts[@]}" "$database"; do
     if docker container inspect "$host" >/dev/null 2>&1; then
       die "container $host exists (another bench run?); remove it with: docker rm -f $host"
     fi
@@ -73,6 +75,7 @@ cleanup() {
     docker rm -f "$host" >/dev/null 2>&1 || true
     docker volume rm "$host-var-lib-docker" >/dev/null 2>&1 || true
   done
+  docker rm -f "$database" >/dev/null 2>&1 || true
   docker image ls --filter 'reference=bench-deploy/*' --format '{{.Repository}}:{{.Tag}}' \
     | xargs -r docker image rm >/dev/null 2>&1 || true
   [[ -n $tmp ]] && rm -rf "$tmp"
@@ -106,6 +109,25 @@ start_hosts() {
   done
 }
 
+# One PostgreSQL server for the three hosts (the role refuses SQLite on more than one host):
+# Debian's package, the cluster started without systemd, a password made for this run.
+start_database() {
+  docker run --detach --name "$database" --hostname "$database" --label owner=bench-deploy \
+    --entrypoint sleep "$host_image" infinity >/dev/null
+  database_password=$("$venv/bin/python" -c 'import secrets; print(secrets.token_hex(16))')
+  docker exec -e PASSWORD="$database_password" "$database" sh -ec '
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+    conf=$(ls -d /etc/postgresql/*/main)
+    echo "listen_addresses = '"'"'*'"'"'" >"$conf/conf.d/listen.conf"
+    echo "host bench bench 0.0.0.0/0 scram-sha-256" >>"$conf/pg_hba.conf"
+    pg_ctlcluster "$(basename "$(dirname "$conf")")" main start
+    su postgres -c "psql -q -c \"CREATE ROLE bench LOGIN PASSWORD '"'"'$PASSWORD'"'"'\""
+    su postgres -c "createdb -O bench bench"
+  ' >"$tmp/database.log" 2>&1 || die "PostgreSQL did not start: $tmp/database.log"
+  database_address=$(docker inspect --format '{{.NetworkSettings.IPAddress}}' "$database")
+}
+
 # The stand-in listens on the engine's bridge address, which the app containers inside the
 # hosts reach through two levels of NAT.
 start_standin() {
@@ -132,6 +154,7 @@ write_secrets() {
 # The stand-in's seeded project key and test token; a secret key made for this run.
 django_app_sentry_dsn: "http://0a1b2c3d4e5f40718293a4b5c6d74501@${standin_url#http://}/4501"
 django_app_secret_key: "bench-$secret_key"
+django_app_database_url: "postgres://bench:$database_password@$database_address:5432/bench"
 sentry_api_url: "$standin_url"
 sentry_api_token: sntrys_test_full
 sentry_org: acme
@@ -317,6 +340,7 @@ main() {
 
   log "starting ${hosts[*]}"
   start_hosts
+  start_database
   start_standin
   write_secrets
   run_playbook provision playbooks/docker_host.yml
