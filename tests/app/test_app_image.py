@@ -19,6 +19,8 @@ from typing import Any
 import appimage
 import pytest
 
+from module_utils.readiness import wait_ready
+
 pytestmark = pytest.mark.docker
 
 SECRET_KEY = "test-only-9f8e7d6c5b4a39281706f5e4d3c2b1a0-secret-key-value"
@@ -364,3 +366,33 @@ def test_sentry_test_event_from_the_container(
     assert len(events) == 1
     assert events[0]["payload"]["tags"] == {"rotation": "r42", "host": "web1"}
     assert events[0]["payload"]["release"] == RELEASE
+
+
+def test_the_readiness_check_waits_for_the_migrations_of_the_running_release(
+    app_image: str, tmp_path: Path
+) -> None:
+    env = {
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "SENTRY_RELEASE": RELEASE,
+        "DJANGO_MIGRATE_ON_START": "0",  # the one-off migrate container has not run yet
+    }
+    with appimage.run_app(app_image, env, tmp_path) as app:
+        options = {
+            "url": app.url, "host": "localhost", "release": RELEASE, "paths": ["/"],
+            "timeout": 2, "interval": 0.2, "container": app.name,
+            "docker_socket": "/var/run/docker.sock",
+        }  # fmt: skip
+        appimage.wait_until_answering(app.url)
+        progress, failure = wait_ready(options)
+        assert failure is not None and "readiness check migrations failed: " in failure
+        assert progress.ready is not None
+        assert progress.ready["checks"]["database"] == "ok"
+        assert progress.ready["release"] == RELEASE
+
+        appimage.docker("exec", app.name, "entrypoint", "migrate")
+        progress, failure = wait_ready(options)
+        assert failure is None
+        checks = ("host", "urls", "database", "migrations")
+        assert progress.ready["checks"] == dict.fromkeys(checks, "ok")
+        assert progress.ready["container"] == app.inspect()["Config"]["Hostname"]
+        assert progress.paths == {"/": 200}

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from sentry_harness import ROOT
 
-MODULES = ["sentry_alert", "sentry_alert_rules", "sentry_client_key", "sentry_client_key_info",
-           "sentry_dsn_rotation", "sentry_event_info", "sentry_release"]
+MODULES = ["django_app_ready", "django_app_release", "django_app_release_info",
+           "django_app_rollback_plan", "sentry_alert", "sentry_alert_rules", "sentry_client_key",
+           "sentry_client_key_info", "sentry_dsn_rotation", "sentry_event_info", "sentry_release"]
 
 
 def ansible_doc(*args: str) -> subprocess.CompletedProcess[str]:

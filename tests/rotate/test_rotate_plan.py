@@ -82,7 +82,7 @@ def test_check_mode_shows_the_plan_and_changes_nothing(inventory):
     assert "Default" in result.stdout and "web1, web2" in result.stdout
     assert len(web_keys(inventory)) == 2
     assert inventory["vault"].read_bytes() == before
-    assert not (inventory["inv"] / "group_vars/all/sentry_dsn_rotation.yml").exists()
+    assert not (inventory["inv"] / ".sentry_dsn_rotation.yml").exists()
 
 
 def test_creates_one_key_writes_the_vault_and_resumes_without_a_third(inventory):
@@ -94,8 +94,8 @@ def test_creates_one_key_writes_the_vault_and_resumes_without_a_third(inventory)
     assert vault_text(inventory) == (f"---\n# fake test secrets\nvault_sentry_dsn: \"{new_dsn}\"\n"
                                      "vault_sentry_api_token: sntrys_test_full  # test token\n")
     assert inventory["vault"].read_text().startswith("$ANSIBLE_VAULT;1.2;AES256;test")
-    state = yaml.safe_load((inventory["inv"] / "group_vars/all/sentry_dsn_rotation.yml")
-                           .read_text())
+    state = yaml.safe_load((inventory["inv"] / ".sentry_dsn_rotation.yml").read_text())
+    assert not list(inventory["inv"].glob("*_vars/**/sentry_dsn_rotation.yml"))
     assert (state["old_key"], state["new_key"], state["finished"]) == \
         ("Default", "web 2026-11-29", None)
     output = result.stdout + result.stderr
@@ -117,7 +117,7 @@ def test_token_without_project_write_changes_nothing(inventory):
     assert "403" in result.stdout + result.stderr
     assert len(web_keys(inventory)) == 2
     assert inventory["vault"].read_bytes() == before
-    assert not (inventory["inv"] / "group_vars/all/sentry_dsn_rotation.yml").exists()
+    assert not (inventory["inv"] / ".sentry_dsn_rotation.yml").exists()
 
 
 def test_wrong_vault_password_changes_nothing(inventory):

@@ -197,7 +197,7 @@ def serve_requests(client: Any) -> dict[str, Any]:
             body.close()
         return int(status[0].split()[0])
 
-    statuses = {path: get(path) for path in ("/healthz", "/", "/version")}
+    statuses = {path: get(path) for path in ("/healthz", "/readyz", "/", "/version")}
     version = json.loads(bodies["/version"]) if statuses["/version"] == 200 else None
     statuses["/healthz again"] = get("/healthz")
     statuses["/healthz, unknown host"] = get("/healthz", host="10.1.2.3:8000")

@@ -175,6 +175,7 @@ def test_no_dsn_means_sentry_off_and_the_app_runs(tmp_path: Path) -> None:
     assert result["client_active"] is False
     assert result["requests"]["statuses"] == {
         "/healthz": 200,
+        "/readyz": 200,
         "/": 200,
         "/version": 200,
         "/healthz again": 200,
@@ -187,7 +188,7 @@ def test_no_dsn_means_sentry_off_and_the_app_runs(tmp_path: Path) -> None:
     }
 
 
-def test_requests_send_transactions_except_for_the_health_check(tmp_path: Path) -> None:
+def test_requests_send_transactions_except_for_the_health_checks(tmp_path: Path) -> None:
     env = {"SENTRY_DSN": DSN, "DJANGO_ALLOWED_HOSTS": "testserver", "SENTRY_DEBUG_VIEW": "1"}
     sent = probe("requests", env, tmp_path)["requests"]["envelopes"]
 
@@ -224,6 +225,8 @@ def test_errors_only_reports_full_errors_without_transactions(tmp_path: Path) ->
     # Log lines still become breadcrumbs.
     assert message["message"] == "probe message"
     assert ["pages", "probe breadcrumb"] in message["breadcrumbs"]
+    # /readyz ran its queries in a scope of its own, outside any request.
+    assert ["query", "SELECT 1"] not in message["breadcrumbs"]
 
 
 def test_version_answers_the_release_else_the_image_version(tmp_path: Path) -> None:

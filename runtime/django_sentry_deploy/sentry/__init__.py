@@ -42,7 +42,7 @@ def init_sentry(config: SentryConfig) -> None:
             LoggingIntegration(sentry_logs_level=None),
         ],
         traces_sample_rate=config.traces_sample_rate,  # None: errors only
-        traces_sampler=config.traces_sampler,  # the rate, capped per process; no /healthz
+        traces_sampler=config.traces_sampler,  # the rate, capped per process; no /healthz, /readyz
         profile_session_sample_rate=config.profiles_rate,
         profile_lifecycle="trace",
         data_collection=DATA_COLLECTION,  # send_default_pii=False
