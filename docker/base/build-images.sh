@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the local base images exist, without needing a registry:
 #   django-sentry-deploy/debian:{12,13}           Debian base (pulled slim image, or debootstrap)
-#   django-sentry-deploy/molecule-debian:{12,13}  Molecule platform (systemd, python3, sudo)
+#   django-sentry-deploy/molecule-debian:{12,13}  Molecule platform (systemd, python3, sudo, SSH server)
 # and save the base images as tarballs for Docker-in-Docker test instances.
 # An image is rebuilt only when missing or when its recipe changed: each carries
 # a label with the hash of its recipe.
@@ -49,8 +49,8 @@ install_debootstrap() {
 
 ensure_platform() {
   local version=$1 base="$ns/debian:$1" image="$ns/molecule-debian:$1" want
-  local dockerfile="$root/molecule/resources/platform/Dockerfile"
-  want=$( (docker image inspect -f '{{.Id}}' "$base"; cat "$dockerfile") | sha256sum | cut -c1-16)
+  local context="$root/molecule/resources/platform"
+  want=$( (docker image inspect -f '{{.Id}}' "$base"; cat "$context"/*) | sha256sum | cut -c1-16)
   if [ "$(recipe_of "$image")" = "$want" ]; then
     log "$image is up to date"
     return
@@ -59,7 +59,7 @@ ensure_platform() {
   log "building $image"
   local out
   if ! out=$(docker build --build-arg "BASE_IMAGE=$base" --label "$label=$want" -t "$image" \
-    -f "$dockerfile" "$root/molecule/resources/platform" 2>&1); then
+    "$context" 2>&1); then
     printf '%s\n' "$out" >&2
     exit 1
   fi
