@@ -1,16 +1,28 @@
-"""Shared fixtures: a Sentry stand-in running in a background thread on a free port."""
+"""Shared fixtures: a Sentry stand-in running in a background thread on a free port; the
+custom modules made importable."""
 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import ansible.module_utils
 import pytest
 
 from tools.sentry_standin import StandinServer, make_server
+
+# The custom modules, importable the way Ansible ships them: module_utils/ files as
+# ``ansible.module_utils.<name>`` and library/ modules by their own name.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "module_utils") not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(str(ROOT / "module_utils"))
+if str(ROOT / "library") not in sys.path:
+    sys.path.insert(0, str(ROOT / "library"))
 
 FULL_TOKEN = "sntrys_test_full"
 READONLY_TOKEN = "sntrys_test_readonly"
