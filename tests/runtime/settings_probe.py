@@ -123,6 +123,7 @@ def main(mode: str) -> None:
             "should_send_default_pii": client.should_send_default_pii(),
             "user_info": options["data_collection"]["user_info"],
             "transport": type(client.transport).__name__,
+            "sessions_flush_seconds": client.session_flusher.flush_interval,
         }
     if mode == "requests":
         result["requests"] = serve_requests(client)

@@ -145,6 +145,7 @@ def test_real_init_starts_without_warnings(tmp_path: Path) -> None:
         "should_send_default_pii": False,
         "user_info": False,
         "transport": "PriorityTransport",
+        "sessions_flush_seconds": 10,
     }
 
 

@@ -21,6 +21,8 @@ from django_sentry_deploy.sentry.privacy import DATA_COLLECTION
 from django_sentry_deploy.sentry.trace_context import connect_trace_per_request
 from django_sentry_deploy.sentry.transport import PriorityTransport
 
+SESSIONS_FLUSH_SECONDS = 10
+
 
 def init_sentry(config: SentryConfig) -> None:
     """The one Sentry client of the process; nothing when no DSN is set."""
@@ -50,6 +52,10 @@ def init_sentry(config: SentryConfig) -> None:
         transport_queue_size=config.transport_queue_size,
         shutdown_timeout=5,  # queued events get this long at worker exit
     )
-    options = sentry_sdk.get_client().options
+    client = sentry_sdk.get_client()
+    # Release health (a session per request) is what a canary's error rate is divided by: it
+    # must reach Sentry within the canary's window, not after the SDK's default minute.
+    client.session_flusher.flush_interval = SESSIONS_FLUSH_SECONDS
+    options = client.options
     quiet_loggers(debug=options["debug"])
     connect_trace_per_request(options)
