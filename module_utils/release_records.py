@@ -218,3 +218,52 @@ def rollback_plan(hosts: dict[str, dict[str, Any]], to: str = "") -> dict[str, A
         "from_version": current.get("version", ""),
         "rolled_back": current["tag"] if current["tag"] != target["tag"] else "",
     }
+
+
+
+def _serving_record(info: dict[str, Any]) -> Record | None:
+    records = info.get("records", [])
+    return next((r for r in records if r.get("container") == info.get("serving")), None)
+
+
+def _utc(stamp: str) -> str:
+    return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def canary_plan(
+    hosts: dict[str, dict[str, Any]], canary: list[str], tag: str, version: str,
+    at: str | None = None,
+) -> dict[str, Any]:
+    """Whether the canary is judged, since when, against which release, and the release each
+    canary host goes back to on a fail, from the hosts' records as read before the switch.
+
+    A canary host that switches in this run is judged from now against the release it
+    served. One that already served ``tag`` is judged from when it took it, against the
+    release before, as long as some other host does not serve ``tag`` yet: a run killed
+    during the canary's window is judged again by the next one, not waved through. Sentry
+    tells releases apart by version: a baseline of the same version cannot be compared."""
+    baselines: dict[str, Record] = {}
+    since = at or now()
+    switching = False
+    for host in canary:
+        info = hosts.get(host) or {}
+        serving = _serving_record(info)
+        if serving is None or serving["tag"] != tag:
+            switching = True
+            candidates = [serving] if serving is not None else []
+        else:
+            records = info.get("records", [])
+            candidates = [r for r in records if r["tag"] != tag and "rolled_back" not in r][:1]
+            since = min(since, serving["activated"])
+        if candidates and candidates[0].get("version") != version:
+            baselines[host] = candidates[0]
+    others = [h for h in hosts if h not in canary]
+    behind = any((_serving_record(hosts[h]) or {}).get("tag") != tag for h in others)
+    if not baselines or not (switching or behind):
+        return {"judge": False, "since": "", "baseline": "", "baselines": {}}
+    return {
+        "judge": True,
+        "since": _utc(since),
+        "baseline": baselines[next(h for h in canary if h in baselines)]["version"],
+        "baselines": baselines,
+    }
