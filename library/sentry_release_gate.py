@@ -24,7 +24,7 @@ description:
     O(release) since O(since)."
   - "Rule C(error_rate): error events per session (one session per request) of O(release)
     since O(since) against those of O(baseline); fail when the release's rate is above
-    C(max(max_error_ratio × baseline rate, error_rate_floor)). Fewer than O(min_requests)
+    C(max(max_error_ratio * baseline rate, error_rate_floor)). Fewer than O(min_requests)
     sessions of the release is too little data."
   - Sessions come from release health, which Sentry counts in whole hours; the baseline is
     judged over the hours the answer covers (a longer baseline is a better one). Error events

@@ -41,6 +41,7 @@ class Look:
     issues: NewIssues
     sessions: Sessions | None
     errors: tuple[int, int] | None
+    events_api: bool = True
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,11 @@ def issues_rule(found: NewIssues, params: Mapping[str, Any], since: datetime) ->
 
 def _missing(look: Look, baseline: str) -> str | None:
     """Why the error rate cannot be judged on this server, or None."""
-    if look.sessions is None and look.errors is None:
+    if look.sessions is None and not look.events_api:
         return "this Sentry has neither the events nor the sessions API"
     if look.sessions is None:
         return "this Sentry has no sessions API (release health), so no request count"
-    if look.errors is None:
+    if not look.events_api:
         return "this Sentry has no events API, so no error count per release"
     if look.sessions.counts[baseline] == 0:
         return f"{baseline} has no sessions (is release health sent?)"
@@ -245,11 +246,11 @@ def observe(
     errors_r = error_counts(client, scope, releases, since, counted_until)
     capabilities["events"] = errors_r is not None
     if sessions is None or errors_r is None:
-        return Look(issues, sessions, None)
+        return Look(issues, sessions, None, events_api=errors_r is not None)
     errors_b = error_counts(client, scope, releases, sessions.start, counted_until)
     if errors_b is None:
         capabilities["events"] = False
-        return Look(issues, sessions, None)
+        return Look(issues, sessions, None, events_api=False)
     return Look(issues, sessions, (errors_r[releases[0]], errors_b[releases[1]]))
 
 
