@@ -55,6 +55,11 @@ class Rule:
         return {"name": self.name, "result": self.result, "line": self.line, **self.numbers}
 
 
+def ratio(params: Mapping[str, Any]) -> str:
+    """max_error_ratio as the lines write it: 2.0, 1.5."""
+    return str(float(params["max_error_ratio"]))
+
+
 def percent(rate: float) -> str:
     text = f"{rate * 100:.1f}"
     if text == "0.0" and rate > 0:
@@ -110,7 +115,7 @@ def error_rate_rule(look: Look, params: Mapping[str, Any]) -> Rule:
     result = "fail" if rates[0] > limit else "pass"
     line = (f"error rate: {release} {percent(rates[0])} ({look.errors[0]} errors / "
             f"{requests[0]} requests) vs {baseline} {percent(rates[1])} ({look.errors[1]} / "
-            f"{requests[1]}); limit max({params['max_error_ratio']:g} {TIMES} {percent(rates[1])}, "
+            f"{requests[1]}); limit max({ratio(params)} {TIMES} {percent(rates[1])}, "
             f"{percent(params['error_rate_floor'])}) = {percent(limit)}: {result}")
     numbers = {"errors": look.errors[0], "requests": requests[0], "rate": rates[0],
                "baseline_errors": look.errors[1], "baseline_requests": requests[1],
@@ -213,7 +218,7 @@ def plan(params: Mapping[str, Any]) -> list[str]:
         f"{params['org']}/{params['project']}, {params['window']:g} s after {since}",
         f"new issues: fail when more than {params['max_new_issues']} first seen in {release} "
         f"since {since}",
-        f"error rate: fail when rate({release}) > max({params['max_error_ratio']:g} {TIMES} "
+        f"error rate: fail when rate({release}) > max({ratio(params)} {TIMES} "
         f"rate({baseline}), {percent(params['error_rate_floor'])}), with at least "
         f"{params['min_requests']} requests of {release}; errors counted up to "
         f"{params['sessions_delay']:g} s before each look",
@@ -266,13 +271,12 @@ class Outcome:
 
 
 def _looks(
-    client: SentryClient, params: Mapping[str, Any], since: datetime, outcome: Outcome,
-    sleep: Callable[[float], None], clock: Callable[[], float],
+    client: SentryClient, scope: Scope, params: Mapping[str, Any], since: datetime,
+    outcome: Outcome, sleep: Callable[[float], None], clock: Callable[[], float],
 ) -> None:
-    """Look until the verdict is not "insufficient", or the policy says not to wait, or
-    ``max_window`` is over."""
-    scope = Scope(params["org"], project_id(client, params["org"], params["project"]),
-                  params["environment"])
+    """Wait for the window; look until the verdict is not "insufficient", or the policy
+    says not to wait, or ``max_window`` is over."""
+    sleep(max(0.0, since.timestamp() + params["window"] - clock()))
     last = since.timestamp() + params["max_window"]
     while True:
         outcome.looks += 1
@@ -291,29 +295,31 @@ def gate(
     client: SentryClient, params: Mapping[str, Any],
     sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
-    """Wait for the window, look (again while the data is too little), decide."""
+    """Find the project (a wrong token or slug shows at once, not after the window), wait,
+    look (again while the data is too little), decide."""
     since = parse_since(params["since"])
     if since.timestamp() > clock() + CLOCK_SKEW:
         raise InputError("since must not be in the future")
-    sleep(max(0.0, since.timestamp() + params["window"] - clock()))
     outcome = Outcome()
     try:
-        _looks(client, params, since, outcome, sleep, clock)
+        scope = Scope(params["org"], project_id(client, params["org"], params["project"]),
+                      params["environment"])
+        _looks(client, scope, params, since, outcome, sleep, clock)
     except SentryAPIError as err:
         outcome.decision = "unavailable"
         outcome.reason = scrub(str(err), [params["api_token"] or ""])
-    decided = clock()
-    return result(params, since, outcome, decided)
+    return result(params, since, outcome, clock())
 
 
 def result(
     params: Mapping[str, Any], since: datetime, outcome: Outcome, decided: float
 ) -> dict[str, Any]:
+    """The module's result; the lines of an earlier look stay above an unavailable Sentry."""
     waited = decided - since.timestamp()
     passed, last_line = decision_line(outcome.decision, params, waited)
     lines = [rule.line for rule in outcome.rules]
     if outcome.decision == "unavailable":
-        lines = [f"Sentry unavailable: {outcome.reason}"]
+        lines.append(f"Sentry unavailable: {outcome.reason}")
     return {
         "changed": False, "decision": outcome.decision, "passed": passed,
         "rules": [rule.as_dict() for rule in outcome.rules], "lines": [*lines, last_line],

@@ -136,10 +136,11 @@ class FakeTime:
         self.now += seconds
 
 
-def run_gate(server: Routed, start: float = T0_SECONDS + 3, **overrides: Any) -> dict[str, Any]:
+def run_gate(server: Routed, start: float = T0_SECONDS + 3, time: FakeTime | None = None,
+             **overrides: Any) -> dict[str, Any]:
     """The gate against the server, its clock starting ``start`` (the module is called a few
     seconds after the switch)."""
-    time = FakeTime(start)
+    time = time or FakeTime(start)
     client = SentryClient(server.url, TOKEN, max_attempts=2, backoff=0.0)
     return release_gate.gate(client, params(server, **overrides), time.sleep, time.clock)
 
@@ -188,7 +189,7 @@ def test_the_error_rate_line_has_its_numbers(server: Routed) -> None:
     assert result["decision"] == "fail" and not result["passed"]
     assert result["lines"][1] == (
         f"error rate: {R} 5.1% (51 errors / 1000 requests) vs {B} 0.5% (12 / 2400); "
-        "limit max(2 \u00d7 0.5%, 2.0%) = 2.0%: fail")
+        "limit max(2.0 \u00d7 0.5%, 2.0%) = 2.0%: fail")
     rule = result["rules"][1]
     assert (rule["errors"], rule["requests"], rule["baseline_errors"],
             rule["baseline_requests"]) == (51, 1000, 12, 2400)
@@ -320,6 +321,23 @@ def test_an_unreadable_sentry_is_unavailable(
     assert run_gate(healthy(server).on(route, answer), unavailable="pass")["passed"] is True
 
 
+def test_a_wrong_token_shows_before_the_window(server: Routed) -> None:
+    time = FakeTime(T0_SECONDS + 3)
+    result = run_gate(healthy(server).on("project", (401, {}, {"detail": "Invalid token"})),
+                      time=time)
+    assert result["decision"] == "unavailable" and time.slept == []
+
+
+def test_a_sentry_lost_on_a_later_look_keeps_the_earlier_lines(server: Routed) -> None:
+    healthy(server, requests=(40, 2400)).on("sessions", ok(sessions(40, 2400)),
+                                            (503, {}, {"detail": "down"}))
+    result = run_gate(server)
+    assert (result["decision"], result["looks"], len(result["lines"])) == ("unavailable", 2, 4)
+    assert result["lines"][1].endswith(": insufficient")
+    assert result["lines"][2].startswith("Sentry unavailable: Sentry API GET /api/0/")
+    assert result["lines"][3] == "decision: unavailable: fail (policy unavailable=fail)"
+
+
 def test_an_unreachable_server_is_unavailable(server: Routed) -> None:
     client = SentryClient("http://127.0.0.1:9", TOKEN, max_attempts=1)
     time = FakeTime(T0_SECONDS)
@@ -349,7 +367,7 @@ def test_check_mode_makes_no_request(server: Routed) -> None:
     result = run_module("sentry_release_gate", params(healthy(server)), check=True)
     assert set(result) >= {"plan", "changed"} and "decision" not in result
     assert result["plan"][2] == (
-        f"error rate: fail when rate({R}) > max(2 \u00d7 rate({B}), 2.0%), with at least "
+        f"error rate: fail when rate({R}) > max(2.0 \u00d7 rate({B}), 2.0%), with at least "
         f"100 requests of {R}; errors counted up to 15 s before each look")
     assert server.received == []
 

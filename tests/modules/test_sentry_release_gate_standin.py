@@ -90,7 +90,7 @@ def test_a_canary_with_a_new_error_on_5_percent_fails(
     assert result["new_issues"][0]["title"].startswith("CheckoutBroken")
     assert (rate["result"], rate["errors"], rate["requests"], rate["baseline_errors"],
             rate["baseline_requests"]) == ("fail", 50, 1000, 10, 2000)
-    assert result["lines"][1].endswith("limit max(2 \u00d7 0.5%, 2.0%) = 2.0%: fail")
+    assert result["lines"][1].endswith("limit max(2.0 \u00d7 0.5%, 2.0%) = 2.0%: fail")
     assert standin.full_token not in json.dumps(result)
 
 
@@ -104,7 +104,7 @@ def test_a_canary_as_good_as_its_baseline_passes(
     assert result["lines"][:2] == [
         f"new issues: 0 first seen in {R} since {since:%Y-%m-%dT%H:%M:%SZ} (allowed 0): pass",
         f"error rate: {R} 0.5% (5 errors / 1000 requests) vs {B} 0.5% (10 / 2000); "
-        "limit max(2 \u00d7 0.5%, 2.0%) = 2.0%: pass",
+        "limit max(2.0 \u00d7 0.5%, 2.0%) = 2.0%: pass",
     ]
 
 
