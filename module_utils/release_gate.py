@@ -75,12 +75,15 @@ def issues_rule(found: NewIssues, params: Mapping[str, Any], since: datetime) ->
     result = "fail" if found.total > allowed else "pass"
     line = (f"new issues: {found.total} first seen in {params['release']} since {stamp(since)} "
             f"(allowed {allowed}): {result}")
-    if found.first_page:
+    shown = found.first_page[:ISSUES_IN_LINE]
+    if shown:
         line += " — " + "; ".join(
             " ".join(part for part in (issue["short_id"], issue["title"], issue["permalink"])
                      if part)
-            for issue in found.first_page[:ISSUES_IN_LINE]
+            for issue in shown
         )
+    if found.total > len(shown) > 0:
+        line += f"; and {found.total - len(shown)} more"
     return Rule("new_issues", result, line, {"count": found.total, "allowed": allowed})
 
 
@@ -136,12 +139,15 @@ def verdict(rules: list[Rule]) -> str:
     return "pass"
 
 
-def decision_line(decision: str, params: Mapping[str, Any], waited: float) -> tuple[bool, str]:
+def decision_line(
+    decision: str, rules: list[Rule], params: Mapping[str, Any], waited: float
+) -> tuple[bool, str]:
     """The verdict after the policies, and its line."""
     if decision == "pass":
         return True, "decision: pass"
     if decision == "fail":
-        return False, "decision: fail"
+        failed = ", ".join(rule.name for rule in rules if rule.result == "fail")
+        return False, f"decision: fail ({failed})"
     policy = params[decision]
     if decision == "insufficient" and policy == "wait":
         return False, f"decision: insufficient: not enough data after {waited:.0f} s: fail"
@@ -316,7 +322,7 @@ def result(
 ) -> dict[str, Any]:
     """The module's result; the lines of an earlier look stay above an unavailable Sentry."""
     waited = decided - since.timestamp()
-    passed, last_line = decision_line(outcome.decision, params, waited)
+    passed, last_line = decision_line(outcome.decision, outcome.rules, params, waited)
     lines = [rule.line for rule in outcome.rules]
     if outcome.decision == "unavailable":
         lines.append(f"Sentry unavailable: {outcome.reason}")

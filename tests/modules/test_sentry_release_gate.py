@@ -187,6 +187,7 @@ def test_the_issue_count_follows_the_pages_without_x_hits(server: Routed) -> Non
 def test_the_error_rate_line_has_its_numbers(server: Routed) -> None:
     result = run_gate(healthy(server, errors=(51, 12)))
     assert result["decision"] == "fail" and not result["passed"]
+    assert result["lines"][2] == "decision: fail (error_rate)"
     assert result["lines"][1] == (
         f"error rate: {R} 5.1% (51 errors / 1000 requests) vs {B} 0.5% (12 / 2400); "
         "limit max(2.0 \u00d7 0.5%, 2.0%) = 2.0%: fail")
@@ -207,6 +208,15 @@ def test_a_new_issue_fails_with_its_name_and_link(server: Routed) -> None:
         "permalink": "https://sentry.example.com/organizations/acme/issues/7/", "count": 51,
         "first_seen": "2026-12-06T23:10:41Z"}]
     assert run_gate(healthy(server, issues=1), max_new_issues=1)["decision"] == "pass"
+
+
+def test_many_new_issues_are_counted_and_the_first_named(server: Routed) -> None:
+    issue = recorded("issues")[0]
+    healthy(server).on("issues", ok([issue] * 25, X_Hits="40"))
+    result = run_gate(server)
+    assert result["rules"][0]["count"] == 40 and len(result["new_issues"]) == 25
+    assert result["lines"][0].count("WEB-7") == 3 and result["lines"][0].endswith("; and 37 more")
+    assert len(server.queries("issues")) == 1
 
 
 def look(errors: tuple[int, int], requests: tuple[int, int], issues: int = 0) -> release_gate.Look:
