@@ -179,8 +179,6 @@ def check(params: Mapping[str, Any]) -> None:
     """Refuse, before any request, the first option that cannot be used (one line)."""
     check_version(params["release"], "release")
     check_version(params["baseline"], "baseline")
-    if params["release"] == params["baseline"]:
-        raise InputError("baseline must be another release than release")
     environment = params["environment"]
     if not 1 <= len(environment) <= 64 or not environment.isprintable() or "/" in environment:
         raise InputError("environment must be 1 to 64 printable characters without '/'")

@@ -385,7 +385,7 @@ def test_check_mode_makes_no_request(server: Routed) -> None:
 @pytest.mark.parametrize(("option", "value"), [
     ("release", "web/2.1.0"), ("release", 'web@2.1.0" OR release:x'), ("release", "."),
     ("release", "latest"), ("release", " "), ("release", "a\tb"), ("release", "x" * 201),
-    ("baseline", "web@2.0.0\n"), ("baseline", R), ("environment", ""),
+    ("baseline", "web@2.0.0\n"), ("environment", ""),
     ("since", "2026-12-06T23:10:04"), ("since", "yesterday"), ("window", 0.0),
     ("max_window", 60.0), ("interval", 0.0), ("sessions_delay", -1.0),
     ("max_error_ratio", 0.5), ("error_rate_floor", 1.0), ("error_rate_floor", float("nan")),
@@ -397,6 +397,13 @@ def test_bad_input_is_one_line_naming_the_option(
     result = run_module("sentry_release_gate", params(healthy(server), **{option: value}))
     assert result["failed"] and result["msg"].startswith(f"{option} ")
     assert "\n" not in result["msg"] and server.received == []
+
+
+def test_check_mode_takes_a_first_deploy_judged_against_itself(server: Routed) -> None:
+    # A first deploy has no release before it: the play checks the settings with the
+    # release as its own baseline.
+    result = run_module("sentry_release_gate", params(server, baseline=R), check=True)
+    assert not result.get("failed") and result["plan"]
 
 
 def test_a_switch_in_the_future_is_refused(server: Routed) -> None:
