@@ -16,7 +16,7 @@ MODULES = ["django_app_ready", "django_app_release", "django_app_release_info",
            "django_app_rollback_plan", "docker_archive_space", "docker_image_archive",
            "docker_image_archive_load", "sentry_alert", "sentry_alert_rules", "sentry_client_key",
            "sentry_client_key_info", "sentry_dsn_rotation", "sentry_event_info", "sentry_release",
-           "tls_pair_info"]
+           "sentry_release_gate", "tls_pair_info"]
 
 
 def ansible_doc(*args: str) -> subprocess.CompletedProcess[str]:
