@@ -105,8 +105,10 @@ options:
     type: int
     default: 100
   insufficient:
-    description: Decision on too little data. V(wait) looks again every O(interval) seconds
-      until O(max_window), then fails.
+    description: Decision on too little data for the error rate. V(wait) looks again every
+      O(interval) seconds until O(max_window), then goes on with the rules that could be
+      judged (the new issues), so a quiet site is not refused every deploy; V(pass) does so at
+      once; V(fail) fails.
     type: str
     choices: [wait, pass, fail]
     default: wait

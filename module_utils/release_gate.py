@@ -3,7 +3,8 @@ against the release B it replaced, and decide pass or fail.
 
 Two rules: new issues first seen in R, and R's error rate (error events per session, that is
 per request) against B's. Too little data is decided by the ``insufficient`` policy (by
-default: look again until ``max_window``, then fail), a Sentry that cannot be read by the
+default: look again until ``max_window``, then go on with the rules that could be judged: a
+quiet site is judged by its new issues), a Sentry that cannot be read by the
 ``unavailable`` policy. Every rule and the decision are one line each, with their numbers.
 """
 
@@ -150,7 +151,8 @@ def decision_line(
         return False, f"decision: fail ({failed})"
     policy = params[decision]
     if decision == "insufficient" and policy == "wait":
-        return False, f"decision: insufficient: not enough data after {waited:.0f} s: fail"
+        return True, (f"decision: insufficient: not enough data after {waited:.0f} s: "
+                      "judged by new issues alone (policy insufficient=wait)")
     return policy == "pass", f"decision: {decision}: {policy} (policy {decision}={policy})"
 
 
@@ -229,7 +231,7 @@ def plan(params: Mapping[str, Any]) -> list[str]:
     ]
     if params["insufficient"] == "wait":
         lines.append(f"too little data: look again every {params['interval']:g} s until "
-                     f"{params['max_window']:g} s after {since}, then fail")
+                     f"{params['max_window']:g} s after {since}, then judge by new issues alone")
     else:
         lines.append(f"too little data: {params['insufficient']}")
     lines.append(f"Sentry unavailable: {params['unavailable']}")
