@@ -61,14 +61,19 @@ def last_exception(payload: dict[str, Any]) -> dict[str, Any] | None:
     return values[-1] if values and isinstance(values[-1], dict) else None
 
 
-def culprit(payload: dict[str, Any]) -> str | None:
-    """Sentry's culprit: the one sent, the transaction, or the crashing in-app frame."""
-    if payload.get("culprit") or payload.get("transaction"):
-        return str(payload.get("culprit") or payload.get("transaction"))
+def crash_frame(payload: dict[str, Any]) -> dict[str, Any]:
+    """The innermost in-app frame of the last exception (else its innermost frame)."""
     frames = ((last_exception(payload) or {}).get("stacktrace") or {}).get("frames") or []
     frames = [f for f in frames if isinstance(f, dict)]
-    frame = next((f for f in reversed(frames) if f.get("in_app")), frames[-1] if frames else None)
-    if frame is None:
+    return next((f for f in reversed(frames) if f.get("in_app")), frames[-1] if frames else {})
+
+
+def culprit(payload: dict[str, Any]) -> str | None:
+    """Sentry's culprit: the one sent, the transaction, or the crashing frame."""
+    if payload.get("culprit") or payload.get("transaction"):
+        return str(payload.get("culprit") or payload.get("transaction"))
+    frame = crash_frame(payload)
+    if not frame:
         return None
     return f"{frame.get('module') or frame.get('filename') or '?'} in {frame.get('function')}"
 
@@ -124,8 +129,9 @@ def metadata(event: dict[str, Any]) -> dict[str, Any]:
     exception = last_exception(event["payload"])
     if exception is None:
         return {"title": title(event)}
+    frame = crash_frame(event["payload"])
     return {"type": exception.get("type"), "value": exception.get("value"),
-            "filename": None, "function": None, "in_app_frame_mix": "in-app-only"}
+            "filename": frame.get("filename"), "function": frame.get("function")}
 
 
 # search ---------------------------------------------------------------------------------------
