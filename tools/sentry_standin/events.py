@@ -11,6 +11,7 @@ from .search import (
     QueryError,
     Term,
     as_time,
+    check_times,
     compare,
     holds,
     iso,
@@ -52,6 +53,17 @@ def tags(event: dict[str, Any]) -> list[dict[str, str]]:
     for key, value in pairs:
         seen.setdefault(str(key), str(value))
     return [{"key": k, "value": v} for k, v in sorted(seen.items())]
+
+
+def user_key(event: dict[str, Any]) -> str | None:
+    """The user as Sentry tells users apart: by id, else username, email or IP address."""
+    user = event["payload"].get("user")
+    if not isinstance(user, dict):
+        return None
+    for name in ("id", "username", "email", "ip_address"):
+        if user.get(name) is not None:
+            return f"{name}:{user[name]}"
+    return None
 
 
 def message(event: dict[str, Any]) -> str:
@@ -127,6 +139,7 @@ def field_value(event: dict[str, Any], name: str, state: State) -> Any:
         "title": message(event) or "<unlabeled event>",
         "event.type": "error" if event["payload"].get("exception") else "default",
         "platform": event["payload"].get("platform"),
+        "user": user_key(event),
     }
     if name in builtin:
         return builtin[name]
@@ -138,9 +151,7 @@ def term_holds(event: dict[str, Any], term: Term, state: State) -> bool:
         return all(v.lower() in message(event).lower() for v in term.values)
     if term.key == "has":
         return all(field_value(event, v, state) is not None for v in term.values)
-    if term.op:
-        if term.key != "timestamp":
-            raise QueryError(f"Invalid search query: {term.key} cannot be compared with {term.op}")
+    if term.key == "timestamp":
         return all(compare(event_time(event), term.op, parse_time(v, "timestamp"))
                    for v in term.values)
     found = field_value(event, term.key, state)
@@ -171,6 +182,7 @@ def selected(
     envs = set(args.get("environment") or [])
     span = requested_range(args)
     terms = parse_query((args.get("query") or [""])[-1])
+    check_times(terms, ("timestamp",))
     return [
         e for e in error_events(state, project_ids)
         if (not envs or e["payload"].get("environment") in envs)

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .events import error_events, event_time, message
-from .search import QueryError, Term, compare, holds, iso, parse, parse_time
+from .events import error_events, event_time, message, user_key
+from .search import QueryError, Term, check_times, compare, holds, iso, parse, parse_time
 from .state import State
 
 SEARCH_KEYS = ("is", "firstRelease", "release", "firstSeen", "lastSeen", "environment",
@@ -107,16 +107,6 @@ def groups(state: State) -> list[Group]:
     return list(found.values())
 
 
-def user_key(event: dict[str, Any]) -> str | None:
-    user = event["payload"].get("user")
-    if not isinstance(user, dict):
-        return None
-    for name in ("id", "username", "email", "ip_address"):
-        if user.get(name) is not None:
-            return f"{name}:{user[name]}"
-    return None
-
-
 def title(event: dict[str, Any]) -> str:
     exception = last_exception(event["payload"])
     if exception is not None:
@@ -175,6 +165,7 @@ def search(
     if sort not in SORTS:
         raise QueryError(f"Invalid sort: {sort!r}; one of {', '.join(SORTS)}.")
     alternatives = parse(query, SEARCH_KEYS)
+    check_times(alternatives, ("firstSeen", "lastSeen"))
     envs = environments(env_params, alternatives)
     found = []
     for group in groups(state):

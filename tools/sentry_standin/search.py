@@ -64,6 +64,17 @@ def parse(query: str | None, keys: Collection[str] | None = None) -> list[list[T
     return alternatives
 
 
+def check_times(alternatives: list[list[Term]], keys: Collection[str]) -> None:
+    """Comparisons only on the date keys, and their values must be dates: checked up front,
+    so a bad query is refused even when nothing is there to compare."""
+    for term in (t for terms in alternatives for t in terms):
+        if term.op and term.key not in keys:
+            raise QueryError(f"Invalid search query: {term.key} cannot be compared with {term.op}")
+        if term.key in keys:
+            for value in term.values:
+                parse_time(value, term.key)
+
+
 def holds(alternatives: list[list[Term]], test: Any) -> bool:
     """True when every term of one alternative passes `test(term) -> bool` (negation applied)."""
     return any(all(test(t) != t.negated for t in terms) for terms in alternatives)
