@@ -106,6 +106,9 @@ def test_counts_are_over_the_environment_and_range(sentry_standin):
     assert both.headers["X-Hits"] == "2"
     by_query = issues(sentry_standin, query="environment:staging")
     assert sorted(i["count"] for i in by_query.json()) == ["1", "1"]
+    not_staging = issues(sentry_standin, query="!environment:staging").json()
+    assert [i["count"] for i in not_staging] == ["2"]
+    assert issues(sentry_standin, query="is:sideways", project="api").status_code == 400
 
 
 def test_query_terms_and_defaults(sentry_standin):

@@ -122,7 +122,7 @@ def test_bad_input_is_a_400_with_a_detail(sentry_standin):
                    {"interval": "often"}, {"field": "p50(session.duration)"},
                    {"groupBy": "browser"}, {"query": "browser:firefox"},
                    {"start": "2026-01-01T00:00:00Z"}, {"orderBy": "sum(user)"},
-                   {"query": 'release:"a" OR'}):
+                   {"query": 'release:"a" OR'}, {"per_page": "0"}):
         response = sessions(sentry_standin, **params)
         assert response.status_code == 400, params
         assert set(response.json()) == {"detail"}, params

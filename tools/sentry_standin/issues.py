@@ -132,9 +132,6 @@ def term_holds(match: Match, in_env: list[dict[str, Any]], term: Term) -> bool:
     if term.key in ("", "title", "message"):
         return all(v.lower() in title(latest).lower() for v in term.values)
     if term.key == "is":
-        unknown = [v for v in term.values if v not in STATUS_MATCHES]
-        if unknown:
-            raise QueryError(f"Invalid value for is: {unknown[0]}")
         return any(STATUS_MATCHES[v] for v in term.values)
     if term.key == "firstRelease":
         return in_env[0]["payload"].get("release") in term.values
@@ -145,16 +142,30 @@ def term_holds(match: Match, in_env: list[dict[str, Any]], term: Term) -> bool:
     if term.key in ("firstSeen", "lastSeen"):
         seen = event_time(in_env[0] if term.key == "firstSeen" else in_env[-1])
         return any(compare(seen, term.op, parse_time(v, term.key)) for v in term.values)
-    return True  # environment: applied to the events before grouping
+    raise QueryError(f"Invalid search query: unknown key {term.key!r}.")
 
 
-def environments(params: list[str], alternatives: list[list[Term]]) -> set[str]:
-    wanted = set(params)
-    for terms in alternatives:
-        for term in terms:
-            if term.key == "environment" and not term.negated:
-                wanted |= set(term.values)
-    return wanted
+@dataclass
+class EventFilter:
+    """Which events count: the `environment` parameters and `environment:` terms."""
+
+    wanted: set[str]
+    unwanted: set[str]
+
+    def __call__(self, event: dict[str, Any]) -> bool:
+        env = event["payload"].get("environment")
+        return (not self.wanted or env in self.wanted) and env not in self.unwanted
+
+
+def split_environments(
+    params: list[str], alternatives: list[list[Term]]
+) -> tuple[EventFilter, list[list[Term]]]:
+    """Environment terms select the events counted, as Sentry applies them to events."""
+    events = EventFilter(set(params), set())
+    for term in (t for terms in alternatives for t in terms if t.key == "environment"):
+        (events.unwanted if term.negated else events.wanted).update(term.values)
+    rest = [[t for t in terms if t.key != "environment"] for terms in alternatives]
+    return events, rest
 
 
 def search(
@@ -166,12 +177,16 @@ def search(
         raise QueryError(f"Invalid sort: {sort!r}; one of {', '.join(SORTS)}.")
     alternatives = parse(query, SEARCH_KEYS)
     check_times(alternatives, ("firstSeen", "lastSeen"))
-    envs = environments(env_params, alternatives)
+    for term in (t for terms in alternatives for t in terms if t.key == "is"):
+        unknown = [v for v in term.values if v not in STATUS_MATCHES]
+        if unknown:
+            raise QueryError(f"Invalid value for is: {unknown[0]}")
+    in_envs, alternatives = split_environments(env_params, alternatives)
     found = []
     for group in groups(state):
         if project_ids is not None and group.project["id"] not in project_ids:
             continue
-        in_env = [e for e in group.events if not envs or e["payload"].get("environment") in envs]
+        in_env = [e for e in group.events if in_envs(e)]
         in_range = [e for e in in_env if span[0] <= event_time(e) <= span[1]]
         if not in_range:
             continue

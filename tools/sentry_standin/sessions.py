@@ -72,7 +72,7 @@ def check_interval(raw: str | None) -> timedelta:
     if interval < timedelta(hours=1):
         raise QueryError("The interval has to be at least one hour.")
     if interval > DAY or DAY % interval:
-        raise QueryError("The interval has to be less than one day and divide one day cleanly.")
+        raise QueryError("The interval can be at most one day and has to divide one day cleanly.")
     return interval
 
 
@@ -140,7 +140,9 @@ def series(
     order(answer, arg("orderBy"), fields, arg("includeTotals") != "0")
     per_page = arg("per_page")
     if per_page is not None:
-        answer = answer[:max(int(per_page) if per_page.isdigit() else 0, 1)]
+        if not per_page.isdigit() or int(per_page) < 1:
+            raise QueryError("Invalid per_page parameter.")
+        answer = answer[:int(per_page)]
     return {"start": iso(start), "end": iso(end), "intervals": [iso(m) for m in moments],
             "groups": answer, "query": query}
 
