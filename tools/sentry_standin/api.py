@@ -603,7 +603,7 @@ def compile_path(template: str) -> re.Pattern[str]:
 
 ROUTES = [Route(m, compile_path(p), h, s, mode) for m, p, h, s, mode in TABLE]
 # What `without` can take away, as on an older Sentry that lacks these APIs.
-OPTIONAL_APIS = {"events": explore_events, "issues": list_org_issues, "sessions": org_sessions}
+HANDLERS_WITHOUT = {"events": explore_events, "issues": list_org_issues, "sessions": org_sessions}
 
 
 def resolve(
@@ -611,7 +611,7 @@ def resolve(
 ) -> tuple[Route, dict[str, str]]:
     """Find the route; a path served only in the other mode, or taken away by `without`,
     does not exist (404)."""
-    absent = {OPTIONAL_APIS[name] for name in without}
+    absent = {HANDLERS_WITHOUT[name] for name in without}
     allowed = False
     for route in ROUTES:
         match = route.regex.match(path)

@@ -122,13 +122,13 @@ class State:
 
     def reset(self, mode: str | None = None, without: list[str] | None = None) -> None:
         """Back to the seed; `without` defaults to what the server was started with."""
+        absent = check_without(self.started_without if without is None else without)
         with self.lock:
             if mode is not None:
                 if mode not in MODES:
                     raise ValueError(f"mode must be one of {MODES}")
                 self.mode = mode
-            self.without: list[str] = check_without(
-                self.started_without if without is None else without)
+            self.without: list[str] = absent
             seed = copy.deepcopy(self.seed)
             self.org: dict[str, Any] = {"name": seed["organization"]["slug"].title()}
             self.org.update(seed["organization"])
