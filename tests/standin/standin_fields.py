@@ -68,6 +68,17 @@ RELEASE = {
     "authors", "commitCount", "data", "deployCount", "id", "newGroups", "projects",
     "shortVersion", "status", "version", "versionInfo",
 }
+ISSUE = {
+    "annotations", "assignedTo", "count", "culprit", "derivedData", "filtered", "firstSeen",
+    "hasSeen", "id", "inbox", "integrationIssues", "isBookmarked", "isPublic", "isSubscribed",
+    "isUnhandled", "issueCategory", "issueType", "lastSeen", "latestEventHasAttachments", "level",
+    "lifetime", "logger", "matchingEventEnvironment", "matchingEventId", "metadata",
+    "numComments", "owners", "permalink", "platform", "priority", "priorityLockedAt", "project",
+    "seerAutofixLastTriggered", "seerExplorerAutofixLastTriggered", "seerFixabilityScore",
+    "sentryAppIssues", "sessionCount", "shareId", "shortId", "stats", "status", "statusDetails",
+    "subscriptionDetails", "substatus", "title", "type", "userCount",
+}
+SESSIONS = {"end", "groups", "intervals", "query", "start"}
 DEPLOY = {"dateFinished", "dateStarted", "environment", "id", "name", "url"}
 RATE_LIMIT_HEADERS = (
     "X-Sentry-Rate-Limit-Limit", "X-Sentry-Rate-Limit-Remaining", "X-Sentry-Rate-Limit-Reset",

@@ -52,7 +52,7 @@ def test_explore_checks_its_parameters(sentry_standin):
     assert explore(sentry_standin, "x:y", fields=()).status_code == 400
     assert explore(sentry_standin, "x:y", dataset="nope").status_code == 400
     assert explore(sentry_standin, "x:y", dataset="spans").json()["data"] == []
-    assert explore(sentry_standin, "", fields=("count()",)).status_code == 400
+    assert explore(sentry_standin, "", fields=("p99(duration)",)).status_code == 400
 
 
 def test_explore_needs_an_org_scope(sentry_standin):

@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 
 from .server import make_server
-from .state import MODES, SeedError
+from .state import MODES, OPTIONAL_APIS, SeedError, check_without
+
+
+def without_list(value: str) -> list[str]:
+    try:
+        return check_without([n.strip() for n in value.split(",") if n.strip()])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -28,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pid-file", type=Path, help="write the process id here")
     parser.add_argument("--ingest-delay-ms", type=int, default=0,
                         help="delay every ingest answer by this many milliseconds")
+    parser.add_argument("--without", type=without_list, default=[],
+                        help=f"answer 404 on these APIs, comma-separated among "
+                             f"{','.join(OPTIONAL_APIS)} (as an older Sentry)")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser.parse_args(argv)
 
@@ -38,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         server = make_server(
             args.host, args.port, mode=args.mode, seed=args.seed, page_size=args.page_size,
             public_url=args.public_url, ingest_delay_ms=args.ingest_delay_ms,
-            verbose=args.verbose, state_file=args.state_file,
+            verbose=args.verbose, state_file=args.state_file, without=args.without,
         )
     except (SeedError, ValueError, OSError) as exc:
         print(f"sentry-standin: {exc}", file=sys.stderr)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from . import alerts, events, validation
+from . import alerts, events, issues, search, sessions, validation
 from .state import (
     State,
     detector_json,
@@ -95,21 +95,23 @@ def cursor_for(start: int, limit: int, is_prev: bool) -> str:
     return f"1:{start}:{int(is_prev)}"
 
 
-def page_limit(call: Call, per_page: bool) -> int:
-    raw = call.arg("per_page") if per_page else None
+def page_limit(call: Call, per_page: bool, name: str = "per_page") -> int:
+    raw = call.arg(name) if per_page else None
     if raw is None:
         return call.page_size
     number = as_int(raw)
     if number is None or number < 1:
-        raise ApiError(400, {"detail": "Invalid per_page parameter."})
+        raise ApiError(400, {"detail": f"Invalid {name} parameter."})
     if number > MAX_PER_PAGE:
-        raise ApiError(400, {"detail": f"Invalid per_page value. Cannot exceed {MAX_PER_PAGE}."})
+        raise ApiError(400, {"detail": f"Invalid {name} value. Cannot exceed {MAX_PER_PAGE}."})
     return number
 
 
-def paginate(call: Call, items: list[Any], per_page: bool = False) -> Reply:
-    """Sentry's offset paginator: cursor `<page size>:<page>:<is_prev>`, both Link rels."""
-    limit = page_limit(call, per_page)
+def paginate(call: Call, items: list[Any], per_page: bool = False,
+             name: str = "per_page") -> Reply:
+    """Sentry's offset paginator: cursor `<page size>:<page>:<is_prev>`, both Link rels.
+    `per_page`: honour the `name` parameter (else the server's page size)."""
+    limit = page_limit(call, per_page, name)
     start = 0
     if call.arg("cursor"):
         value, offset = parse_cursor(call.arg("cursor") or "")
@@ -484,7 +486,7 @@ def list_project_events(call: Call) -> Reply:
     project = call.project or {}
     try:
         terms = events.parse_query(call.arg("query"))
-    except events.QueryError as exc:
+    except search.QueryError as exc:
         raise ApiError(400, {"detail": str(exc)}) from None
     found = [events.event_json(e) for e in events.error_events(call.state, {project["id"]})
              if events.matches(e, terms, call.state)]
@@ -503,13 +505,35 @@ def get_project_event(call: Call) -> Reply:
 def explore_events(call: Call) -> Reply:
     fields = call.query.get("field", [])
     try:
-        rows = events.explore_rows(call.state, filter_projects(call), call.arg("dataset"),
-                                   fields, call.arg("query"))
-    except events.QueryError as exc:
+        rows = events.explore_rows(call.state, filter_projects(call), fields, call.query)
+    except search.QueryError as exc:
         raise ApiError(400, {"detail": str(exc)}) from None
     reply = paginate(call, rows, per_page=True)
     reply.body = {"data": reply.body, "meta": events.explore_meta(fields)}
     return reply
+
+
+def list_org_issues(call: Call) -> Reply:
+    query = call.arg("query")
+    try:
+        found = issues.search(
+            call.state, filter_projects(call), call.query.get("environment", []),
+            "is:unresolved" if query is None else query, search.time_range(call.query),
+            call.arg("sort") or "date",
+        )
+    except search.QueryError as exc:
+        raise ApiError(400, {"detail": str(exc)}) from None
+    items = [issues.issue_json(call.state, m) for m in found]
+    reply = paginate(call, items, per_page=True, name="limit")
+    reply.headers.update({"X-Hits": str(len(items)), "X-Max-Hits": str(len(items))})
+    return reply
+
+
+def org_sessions(call: Call) -> Reply:
+    try:
+        return Reply(200, sessions.series(call.state, filter_projects(call), call.query))
+    except search.QueryError as exc:
+        raise ApiError(400, {"detail": str(exc)}) from None
 
 
 # route table ------------------------------------------------------------------------------
@@ -522,6 +546,7 @@ RULES_READ = ("alerts:read", "alerts:write", "project:admin", "project:read", "p
 RULES_WRITE = ("alerts:write", "project:admin", "project:write")
 RELEASES_READ = ("org:ci", "project:admin", "project:read", "project:releases", "project:write")
 RELEASES_WRITE = ("org:ci", "project:admin", "project:releases", "project:write")
+EVENT_READ = ("event:admin", "event:read", "event:write")
 
 ORG = "/api/0/organizations/{org}/"
 PROJECT = "/api/0/projects/{org}/{project}/"
@@ -559,6 +584,8 @@ TABLE: list[tuple[str, str, Handler, tuple[str, ...], str | None]] = [
     ("GET", PROJECT + "events/", list_project_events, PROJECT_READ, None),
     ("GET", PROJECT + "events/{event_id}/", get_project_event, PROJECT_READ, None),
     ("GET", ORG + "events/", explore_events, ORG_READ, None),
+    ("GET", ORG + "issues/", list_org_issues, EVENT_READ, None),
+    ("GET", ORG + "sessions/", org_sessions, ORG_READ, None),
     ("GET", ORG + "releases/", list_releases, RELEASES_READ, None),
     ("POST", ORG + "releases/", create_release, RELEASES_WRITE, None),
     ("GET", RELEASE, get_release, RELEASES_READ, None),
@@ -575,14 +602,20 @@ def compile_path(template: str) -> re.Pattern[str]:
 
 
 ROUTES = [Route(m, compile_path(p), h, s, mode) for m, p, h, s, mode in TABLE]
+# What `without` can take away, as on an older Sentry that lacks these APIs.
+HANDLERS_WITHOUT = {"events": explore_events, "issues": list_org_issues, "sessions": org_sessions}
 
 
-def resolve(method: str, path: str, mode: str) -> tuple[Route, dict[str, str]]:
-    """Find the route; a path served only in the other mode does not exist (404)."""
+def resolve(
+    method: str, path: str, mode: str, without: list[str] | tuple[str, ...] = ()
+) -> tuple[Route, dict[str, str]]:
+    """Find the route; a path served only in the other mode, or taken away by `without`,
+    does not exist (404)."""
+    absent = {HANDLERS_WITHOUT[name] for name in without}
     allowed = False
     for route in ROUTES:
         match = route.regex.match(path)
-        if match is None or route.mode not in (None, mode):
+        if match is None or route.mode not in (None, mode) or route.handler in absent:
             continue
         if route.method == method:
             return route, match.groupdict()

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import api, ingest
-from .state import MODES, SeedError, State, check_seed, load_seed, now_iso
+from .state import MODES, SeedError, State, check_seed, check_without, load_seed, now_iso
 from .validation import is_int
 
 RATE_LIMIT = 1000  # requests per caller and endpoint in one window
@@ -34,7 +34,7 @@ class StandinServer(ThreadingHTTPServer):
         self, host: str, port: int, *, mode: str = "current",
         seed: dict[str, Any] | str | Path | None = None, page_size: int = 100,
         public_url: str | None = None, ingest_delay_ms: int = 0, verbose: bool = False,
-        state_file: str | Path | None = None,
+        state_file: str | Path | None = None, without: list[str] | tuple[str, ...] = (),
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
@@ -45,7 +45,8 @@ class StandinServer(ThreadingHTTPServer):
         seed_data = seed if isinstance(seed, dict) else load_seed(seed)
         super().__init__((host, port), Handler)
         self.url = f"http://{host}:{self.server_address[1]}"
-        self.state = State(seed_data, mode, (public_url or self.url).rstrip("/"))
+        self.state = State(seed_data, mode, (public_url or self.url).rstrip("/"),
+                           check_without(list(without)))
         self.state_file = Path(state_file) if state_file else None
         if self.state_file and self.state_file.exists():
             try:
@@ -234,11 +235,15 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and name == "state":
             return api.Reply(200, state.snapshot())
         if method == "POST" and name == "reset":
-            mode = body.get("mode") if isinstance(body, dict) else None
+            options = body if isinstance(body, dict) else {}
+            mode, without = options.get("mode"), options.get("without")
             if mode is not None and mode not in MODES:
                 return api.Reply(400, {"mode": [f"must be one of {MODES}"]})
-            state.reset(mode)
-            return api.Reply(200, {"mode": state.mode})
+            try:
+                state.reset(mode, without)
+            except ValueError as exc:
+                return api.Reply(400, {"without": [str(exc)]})
+            return api.Reply(200, {"mode": state.mode, "without": state.without})
         if method == "POST" and name == "faults":
             try:
                 rule = check_fault(body)
@@ -348,7 +353,7 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         try:
             with state.lock:
-                route, args = api.resolve(method, path, state.mode)
+                route, args = api.resolve(method, path, state.mode, state.without)
                 args = {k: unquote(v) for k, v in args.items()}
                 if self.headers.get("Authorization") is None:
                     return api.Reply(401, {"detail": "Authentication credentials were not "

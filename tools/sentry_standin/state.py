@@ -14,8 +14,10 @@ from urllib.parse import urlsplit
 
 DEFAULT_SEED = Path(__file__).with_name("default_seed.json")
 MODES = ("current", "legacy")
+# APIs that `without` takes away, as on an older Sentry.
+OPTIONAL_APIS = ("events", "issues", "sessions")
 # What --state-file does not keep: the request log, pending faults, and what is set at start-up.
-NOT_PERSISTED = frozenset({"seed", "lock", "public_url", "requests", "faults"})
+NOT_PERSISTED = frozenset({"seed", "lock", "public_url", "started_without", "requests", "faults"})
 SEED_LISTS = ("teams", "members", "projects", "detectors", "keys")
 SEED_FIELDS = {
     "teams": {"id", "slug", "name"},
@@ -45,6 +47,12 @@ DEFAULT_LOADER_OPTIONS = {
 
 class SeedError(ValueError):
     """The seed file is missing something the stand-in needs."""
+
+
+def check_without(names: Any) -> list[str]:
+    if not isinstance(names, list) or not all(n in OPTIONAL_APIS for n in names):
+        raise ValueError(f"without must be a list among {', '.join(OPTIONAL_APIS)}")
+    return sorted(set(names))
 
 
 def now_iso() -> str:
@@ -106,17 +114,21 @@ class State:
     seed: dict[str, Any]
     mode: str
     public_url: str
+    started_without: list[str] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
         self.reset(self.mode)
 
-    def reset(self, mode: str | None = None) -> None:
+    def reset(self, mode: str | None = None, without: list[str] | None = None) -> None:
+        """Back to the seed; `without` defaults to what the server was started with."""
+        absent = check_without(self.started_without if without is None else without)
         with self.lock:
             if mode is not None:
                 if mode not in MODES:
                     raise ValueError(f"mode must be one of {MODES}")
                 self.mode = mode
+            self.without: list[str] = absent
             seed = copy.deepcopy(self.seed)
             self.org: dict[str, Any] = {"name": seed["organization"]["slug"].title()}
             self.org.update(seed["organization"])
@@ -169,6 +181,8 @@ class State:
             raise SeedError(f"cannot read state file {path}: {exc}") from exc
         with self.lock:
             names = self.persisted().keys()
+            if isinstance(data, dict):
+                data.setdefault("without", [])  # state files written before the switch existed
             missing = sorted(names - data.keys()) if isinstance(data, dict) else sorted(names)
             if missing or data["mode"] not in MODES:
                 raise SeedError(f"state file {path} lacks {', '.join(missing) or 'a valid mode'}")
@@ -226,6 +240,7 @@ class State:
         with self.lock:
             return {
                 "mode": self.mode,
+                "without": list(self.without),
                 "environments": list(self.environments),
                 "workflows": copy.deepcopy(self.workflows),
                 "rules": [rule_json(self, r) for r in self.rules],
