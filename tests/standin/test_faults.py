@@ -97,3 +97,12 @@ def test_reset_clears_faults_requests_and_state(sentry_standin):
     assert sentry_standin.requests() == []
     assert sentry_standin.debug("GET", "faults") == []
     assert call(sentry_standin, "GET", ORG).status_code == 200
+
+
+def test_pending_faults_can_be_dropped_without_a_reset(sentry_standin):
+    sentry_standin.add_fault(status=503, count=100)
+    assert call(sentry_standin, "GET", ORG).status_code == 503
+
+    assert sentry_standin.debug("DELETE", "faults") is None
+    assert sentry_standin.debug("GET", "faults") == []
+    assert call(sentry_standin, "GET", ORG).status_code == 200

@@ -251,6 +251,9 @@ class Handler(BaseHTTPRequestHandler):
                 return api.Reply(exc.status, exc.body)
             state.faults.append(rule)
             return api.Reply(201, dict(rule))
+        if method == "DELETE" and name == "faults":
+            state.faults.clear()
+            return api.Reply(204, None)
         return api.Reply(404, {"detail": "unknown debug path"})
 
     # faults ------------------------------------------------------------------------
