@@ -94,4 +94,5 @@ def test_each_canary_host_goes_back_to_its_own_release(tmp_path: Path) -> None:
     plan = canary_plan(hosts, ["web1", "web2"], "2.0-bb", "2.0", at=AT)
 
     assert plan["baseline"] == "1.0"
-    assert {h: r["tag"] for h, r in plan["baselines"].items()} == {"web1": "1.0-aa", "web2": "1.1-dd"}
+    tags = {h: r["tag"] for h, r in plan["baselines"].items()}
+    assert tags == {"web1": "1.0-aa", "web2": "1.1-dd"}
