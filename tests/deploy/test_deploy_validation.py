@@ -61,6 +61,8 @@ def deploy(
                 "django_app_secret_key": "{{ vault_django_secret_key }}",
                 "django_app_database_url": "{{ vault_database_url }}",
                 "sentry_api_token": "{{ vault_sentry_api_token }}",
+                "sentry_org": "acme",
+                "sentry_project": "web",
                 **extra,
             }
         )
@@ -246,6 +248,7 @@ def test_valid_input_passes_and_a_check_run_changes_nothing(tmp_path: Path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "Would switch web1 from no release to validation-check-" in output
+    assert "Sentry would not judge the canary: no host runs an earlier release" in output
     for secret in good_vault().values():
         assert secret not in output
     assert not (tmp_path / "web1").exists()
