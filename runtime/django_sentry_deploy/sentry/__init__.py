@@ -55,7 +55,9 @@ def init_sentry(config: SentryConfig) -> None:
     client = sentry_sdk.get_client()
     # Release health (a session per request) is what a canary's error rate is divided by: it
     # must reach Sentry within the canary's window, not after the SDK's default minute.
-    client.session_flusher.flush_interval = SESSIONS_FLUSH_SECONDS
+    flusher = getattr(client, "session_flusher", None)
+    if flusher is not None:
+        flusher.flush_interval = SESSIONS_FLUSH_SECONDS
     options = client.options
     quiet_loggers(debug=options["debug"])
     connect_trace_per_request(options)
