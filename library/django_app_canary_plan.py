@@ -44,6 +44,11 @@ options:
     description: The deployed release's version.
     type: str
     required: true
+  switched_at:
+    description: When the first canary host moved its traffic in this run (ISO 8601); empty
+      for now.
+    type: str
+    default: ""
 seealso:
   - module: django_app_release_info
   - module: sentry_release_gate
@@ -89,6 +94,7 @@ def argument_spec() -> dict[str, Any]:
         "canary": {"type": "list", "elements": "str", "required": True},
         "tag": {"type": "str", "required": True},
         "version": {"type": "str", "required": True},
+        "switched_at": {"type": "str", "default": ""},
     }
 
 
@@ -96,7 +102,8 @@ def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     try:
-        plan = canary_plan(params["hosts"], params["canary"], params["tag"], params["version"])
+        plan = canary_plan(params["hosts"], params["canary"], params["tag"], params["version"],
+                           params["switched_at"] or None)
     except (RecordError, KeyError, TypeError, ValueError) as err:
         module.fail_json(msg=f"Canary: {err}")
     module.exit_json(changed=False, **plan)

@@ -226,8 +226,8 @@ def _serving_record(info: dict[str, Any]) -> Record | None:
     return next((r for r in records if r.get("container") == info.get("serving")), None)
 
 
-def _utc(stamp: str) -> str:
-    return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _utc(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp).astimezone(UTC)
 
 
 def canary_plan(
@@ -237,13 +237,14 @@ def canary_plan(
     """Whether the canary is judged, since when, against which release, and the release each
     canary host goes back to on a fail, from the hosts' records as read before the switch.
 
-    A canary host that switches in this run is judged from now against the release it
-    served. One that already served ``tag`` is judged from when it took it, against the
-    release before, as long as some other host does not serve ``tag`` yet: a run killed
-    during the canary's window is judged again by the next one, not waved through. Sentry
-    tells releases apart by version: a baseline of the same version cannot be compared."""
+    A canary host that switches in this run is judged from ``at`` (when its traffic moved;
+    now when not given) against the release it served. One that already served ``tag`` is
+    judged from when it took it, against the release before, as long as some other host
+    does not serve ``tag`` yet: a run killed during the canary's window is judged again by
+    the next one, not waved through. Sentry tells releases apart by version: a baseline of
+    the same version cannot be compared."""
     baselines: dict[str, Record] = {}
-    since = at or now()
+    since = _utc(at or now())
     switching = False
     for host in canary:
         info = hosts.get(host) or {}
@@ -254,7 +255,7 @@ def canary_plan(
         else:
             records = info.get("records", [])
             candidates = [r for r in records if r["tag"] != tag and "rolled_back" not in r][:1]
-            since = min(since, serving["activated"])
+            since = min(since, _utc(serving["activated"]))
         if candidates and candidates[0].get("version") != version:
             baselines[host] = candidates[0]
     others = [h for h in hosts if h not in canary]
@@ -263,7 +264,7 @@ def canary_plan(
         return {"judge": False, "since": "", "baseline": "", "baselines": {}}
     return {
         "judge": True,
-        "since": _utc(since),
+        "since": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "baseline": baselines[next(h for h in canary if h in baselines)]["version"],
         "baselines": baselines,
     }
