@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,8 +156,8 @@ def start_release(name: str, project: Path, tmp: Path, url: str,
     return release
 
 
-def stop_release(release: Release) -> dict[str, Any]:
-    """SIGTERM, then its own count of the requests it answered."""
+def stop_release(release: Release) -> Counter[str]:
+    """SIGTERM, then its own count of the requests it answered, by status."""
     release.process.terminate()
     try:
         out, _ = release.process.communicate(timeout=STOP_TIMEOUT)
@@ -165,9 +166,9 @@ def stop_release(release: Release) -> dict[str, Any]:
         out, _ = release.process.communicate()
     lines = out.strip().splitlines()
     try:
-        return json.loads(lines[-1]) if lines else {}
-    except json.JSONDecodeError:
-        return {}
+        return Counter(json.loads(lines[-1])["statuses"] if lines else {})
+    except (json.JSONDecodeError, KeyError):
+        return Counter()
 
 
 def wait_for_issue(url: str) -> None:
@@ -238,7 +239,10 @@ def report_deploy(deploy: Deploy) -> None:
           f"{rate_text(result)}", flush=True)
 
 
-def deploy_all(options: argparse.Namespace, server: StandinServer, tmp: Path) -> list[Deploy]:
+def deploy_all(
+    options: argparse.Namespace, server: StandinServer, tmp: Path, statuses: Counter[str]
+) -> list[Deploy]:
+    """The deploys in order; `statuses` gets the requests every release answered."""
     projects = {"clean": ROOT / "app", "faulty": faulty_project(tmp)}
     serving = start_release("web@1.0.0", projects["clean"], tmp, server.url, options, 0)
     deploys: list[Deploy] = []
@@ -254,16 +258,16 @@ def deploy_all(options: argparse.Namespace, server: StandinServer, tmp: Path) ->
             try:
                 result = run_gate(args, tmp)
             except BaseException:
-                stop_release(canary)
+                statuses.update(stop_release(canary))
                 raise
             deploy = Deploy(number, kind, canary.name, serving.name, result)
             deploys.append(deploy)
             report_deploy(deploy)
             if deploy.passed:
                 serving, canary = canary, serving
-            stop_release(canary)
+            statuses.update(stop_release(canary))
     finally:
-        stop_release(serving)
+        statuses.update(stop_release(serving))
     return deploys
 
 
@@ -273,7 +277,7 @@ def spread(values: list[float]) -> str:
     return (f"{min(values):.1f} / {statistics.median(values):.1f} / {max(values):.1f}")
 
 
-def summary(deploys: list[Deploy], options: argparse.Namespace) -> None:
+def summary(deploys: list[Deploy], options: argparse.Namespace, statuses: Counter[str]) -> None:
     clean = [d for d in deploys if d.kind == "clean"]
     faulty = [d for d in deploys if d.kind == "faulty"]
     times = [d.result["seconds_to_decision"] for d in clean if "seconds_to_decision" in d.result]
@@ -283,7 +287,10 @@ def summary(deploys: list[Deploy], options: argparse.Namespace) -> None:
     window = "module default (120)" if options.window is None else f"{options.window:g}"
     print(f"\nwindow {window} s, {options.rate:g} requests/s per release, background error "
           f"rate {options.error_rate:.2%}, faults on {FAULT_SHARE:.0%} of front-page requests")
+    answered = sum(statuses.values())
     rows = [
+        ("requests answered (500s among them)",
+         f"{answered} ({statuses['500']}, {statuses['500'] / max(answered, 1):.2%})"),
         ("clean deploys", str(len(clean))),
         ("false rollbacks", f"{sum(not d.passed for d in clean)} of {len(clean)}"),
         ("decision time, clean (min / median / max s)", spread(times)),
@@ -316,15 +323,16 @@ def main() -> None:
     options = parser.parse_args()
     if options.deploys < 0 or options.faulty < 0 or not 0 <= options.error_rate < 1:
         parser.error("--deploys and --faulty must be 0 or more, --error-rate from 0 up to 1")
+    statuses: Counter[str] = Counter()
     server = make_server()
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         with tempfile.TemporaryDirectory(prefix="canary-gate-") as tmp:
-            deploys = deploy_all(options, server, Path(tmp))
+            deploys = deploy_all(options, server, Path(tmp), statuses)
     finally:
         server.shutdown()
         server.server_close()
-    summary(deploys, options)
+    summary(deploys, options, statuses)
 
 
 if __name__ == "__main__":
