@@ -151,7 +151,8 @@ def start_release(name: str, project: Path, tmp: Path, url: str,
     line = process.stdout.readline() if ready else ""
     if not line.startswith("serving "):
         stop_release(release)
-        raise SystemExit(f"{name} did not start; see {workdir / 'stderr.log'}")
+        log_tail = (workdir / "stderr.log").read_text().strip().splitlines()[-5:]
+        raise SystemExit("\n".join([f"{name} did not start:", *log_tail]))
     release.started = float(line.split()[1])
     return release
 
