@@ -48,22 +48,22 @@ PROJECT_ID = "4501"
 DSN_KEY = "0a1b2c3d4e5f40718293a4b5c6d74501"
 ENVIRONMENT = "production"
 FAULT_SHARE = 0.05
-# The faulty release: its front page raises an exception no release raised before.
-FAULT = f'''
+# A faulty release: its front page raises an exception no release raised before.
+FAULT = '''
 
 import random
 
 
-class AnnouncementFeedError(RuntimeError):
-    """Raised by the faulty release only."""
+class AnnouncementFeedError{number}(RuntimeError):
+    """Raised by faulty release {number} only."""
 
 
 _index = index
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    if random.random() < {FAULT_SHARE}:
-        raise AnnouncementFeedError("the announcement feed is unavailable")
+    if random.random() < {share}:
+        raise AnnouncementFeedError{number}("the announcement feed is unavailable")
     return _index(request)
 '''
 START_TIMEOUT = 120.0
@@ -103,13 +103,17 @@ def schedule(deploys: int, faulty: int) -> list[str]:
     return kinds
 
 
-def faulty_project(tmp: Path) -> Path:
-    """A copy of the sample app whose front page raises the new exception."""
-    project = tmp / "faulty-app"
-    shutil.copytree(ROOT / "app", project, ignore=shutil.ignore_patterns("__pycache__"))
-    views = project / "pages" / "views.py"
-    views.write_text(views.read_text() + FAULT)
-    return project
+def project(kind: str, number: int, tmp: Path) -> Path:
+    """The sample app; for a faulty deploy, a copy whose front page raises an exception of
+    its own (the exception of an earlier faulty release would be that release's issue
+    again, not a new one)."""
+    if kind == "clean":
+        return ROOT / "app"
+    copy = tmp / f"faulty-app-{number}"
+    shutil.copytree(ROOT / "app", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    views = copy / "pages" / "views.py"
+    views.write_text(views.read_text() + FAULT.format(number=number, share=FAULT_SHARE))
+    return copy
 
 
 def release_env(name: str, project: Path, workdir: Path, url: str) -> dict[str, str]:
@@ -244,16 +248,15 @@ def deploy_all(
     options: argparse.Namespace, server: StandinServer, tmp: Path, statuses: Counter[str]
 ) -> list[Deploy]:
     """The deploys in order; `statuses` gets the requests every release answered."""
-    projects = {"clean": ROOT / "app", "faulty": faulty_project(tmp)}
-    serving = start_release("web@1.0.0", projects["clean"], tmp, server.url, options, 0)
+    serving = start_release("web@1.0.0", ROOT / "app", tmp, server.url, options, 0)
     deploys: list[Deploy] = []
     try:
         if options.error_rate > 0:
             wait_for_issue(server.url)
         time.sleep(max(0.0, serving.started + options.warmup - time.time()))
         for number, kind in enumerate(schedule(options.deploys, options.faulty), start=1):
-            canary = start_release(f"web@1.{number}.0", projects[kind], tmp, server.url,
-                                   options, number)
+            canary = start_release(f"web@1.{number}.0", project(kind, number, tmp), tmp,
+                                   server.url, options, number)
             args = gate_args(server.url, canary.name, serving.name, canary.started,
                              options.window)
             try:
