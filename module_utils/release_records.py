@@ -142,6 +142,11 @@ def mark_rolled_back(app_dir: str, tag: str) -> bool:
     return _write_atomically(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
+def _serving_record(info: dict[str, Any]) -> Record | None:
+    records = info.get("records", [])
+    return next((r for r in records if r.get("container") == info.get("serving")), None)
+
+
 def prune(app_dir: str, keep: int, running: list[str]) -> dict[str, list[Any]]:
     """Drop records beyond the ``keep`` newest, and the configuration no record or running
     container uses. Returns the dropped records (whose images go) and configurations."""
@@ -150,7 +155,7 @@ def prune(app_dir: str, keep: int, running: list[str]) -> dict[str, list[Any]]:
     host = read_host(app_dir)
     root = Path(app_dir)
     serving = host["serving"]
-    kept = [r for r in host["records"] if r.get("container") == serving][:1]
+    kept = [current] if (current := _serving_record(host)) else []
     for record in host["records"]:
         if len(kept) >= keep:
             break
@@ -219,11 +224,6 @@ def rollback_plan(hosts: dict[str, dict[str, Any]], to: str = "") -> dict[str, A
         "rolled_back": current["tag"] if current["tag"] != target["tag"] else "",
     }
 
-
-
-def _serving_record(info: dict[str, Any]) -> Record | None:
-    records = info.get("records", [])
-    return next((r for r in records if r.get("container") == info.get("serving")), None)
 
 
 def _utc(stamp: str) -> datetime:
