@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
+
+from ansible.module_utils.docker_socket import UnixHTTPConnection
 
 READY_PATH = "/readyz"
 TIMEOUT_VARIABLE = "django_app_health_timeout"
@@ -108,24 +109,6 @@ def target(params: Mapping[str, Any]) -> Target:
         container=params.get("container") or None,
         docker_socket=params["docker_socket"],
     )
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """HTTP over a unix socket (the Docker Engine API)."""
-
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self.socket_path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self.socket_path)
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
 
 
 def fetch(connection: http.client.HTTPConnection, path: str, host: str | None) -> Answer:
