@@ -15,7 +15,7 @@ DOCUMENTATION = r"""
 module: django_app_host_info
 short_description: Read what an app host holds against what a deploy would make of it
 description:
-  - In one run on the host: the release records (as M(django_app_release_info)), the
+  - In one run on the host, the release records (as M(django_app_release_info)), the
     serving container, the images, network, volume and proxy container of the app, the
     containers of older releases, the deploy lock and the out-of-rotation marker, and each
     file the deploy writes (kind, mode, owner, group, content checksum).
@@ -50,7 +50,7 @@ options:
   proxy:
     description: The proxy container the host must run (not compared when omitted).
     type: dict
-    options:
+    suboptions:
       name:
         description: Its name.
         type: str
@@ -70,7 +70,7 @@ options:
     type: list
     elements: dict
     default: []
-    options:
+    suboptions:
       path:
         description: Absolute path.
         type: path
@@ -94,9 +94,8 @@ options:
         description: Group name or id.
         type: str
       checksum:
-        description: SHA-1 of the content (files only); never returned.
+        description: SHA-1 of the content (files only); never returned, never logged.
         type: str
-        no_log: true
   docker_socket:
     description: The Docker Engine API's unix socket.
     type: path

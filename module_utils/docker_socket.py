@@ -38,35 +38,55 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 
 
 class DockerSocket:
-    """GETs of JSON documents; a 404 is None (no such container, image or network)."""
+    """The engine's API: GETs of JSON documents (a 404 is None: no such container, image or
+    network) and the one write the role needs from a module, running a command in a container."""
 
     def __init__(self, path: str = DEFAULT_SOCKET, timeout: float = 10.0) -> None:
         self.path = path
         self.timeout = timeout
 
-    def get(self, path: str, query: dict[str, str] | None = None) -> Any:
+    def _request(self, method: str, path: str, query: dict[str, str] | None = None,
+                 body: dict[str, Any] | None = None) -> tuple[int, bytes]:
         url = path + ("?" + urlencode(query) if query else "")
         connection = UnixHTTPConnection(self.path, self.timeout)
+        headers = {"Content-Type": "application/json"} if body is not None else {}
         try:
-            connection.request("GET", url)
+            connection.request(method, url, json.dumps(body) if body is not None else None, headers)
             response = connection.getresponse()
-            body = response.read()
+            return response.status, response.read()
         except (OSError, http.client.HTTPException) as error:
             raise DockerSocketError(
                 f"the Docker engine does not answer on {self.path}: {error or type(error).__name__}"
             ) from None
         finally:
             connection.close()
-        if response.status == 404:
-            return None
-        if response.status != 200:
-            raise DockerSocketError(
-                f"the Docker engine answered HTTP {response.status} to GET {path}"
-            )
+
+    def _json(self, method: str, path: str, status: int, answer: bytes) -> Any:
+        if status not in (200, 201):
+            raise DockerSocketError(f"the Docker engine answered HTTP {status} to {method} {path}")
         try:
-            return json.loads(body)
+            return json.loads(answer)
         except ValueError:
-            raise DockerSocketError(f"the Docker engine answered no JSON to GET {path}") from None
+            raise DockerSocketError(
+                f"the Docker engine answered no JSON to {method} {path}"
+            ) from None
+
+    def get(self, path: str, query: dict[str, str] | None = None) -> Any:
+        status, answer = self._request("GET", path, query)
+        return None if status == 404 else self._json("GET", path, status, answer)
+
+    def exec_run(self, container: str, argv: list[str]) -> tuple[int, str]:
+        """Run ``argv`` in the running ``container``: its exit code and its output."""
+        created = f"/containers/{quote(container, safe='')}/exec"
+        status, answer = self._request(
+            "POST", created, body={"Cmd": argv, "AttachStdout": True, "AttachStderr": True})
+        exec_id = self._json("POST", created, status, answer)["Id"]
+        started = f"/exec/{quote(exec_id, safe='')}/start"
+        status, stream = self._request("POST", started, body={"Detach": False, "Tty": False})
+        if status != 200:
+            raise DockerSocketError(f"the Docker engine answered HTTP {status} to POST {started}")
+        done = self.get(f"/exec/{quote(exec_id, safe='')}/json") or {}
+        return done.get("ExitCode", -1), demultiplex(stream)
 
     def container(self, name: str) -> dict[str, Any] | None:
         return self.get(f"/containers/{quote(name, safe='')}/json")
@@ -86,3 +106,13 @@ class DockerSocket:
         query = {"all": "1", "filters": json.dumps({"label": [label]})}
         found = self.get("/containers/json", query)
         return found if isinstance(found, list) else []
+
+
+def demultiplex(stream: bytes) -> str:
+    """The text of an attached stream: frames of an 8-byte header (stream, size) and data."""
+    chunks, offset = [], 0
+    while offset + 8 <= len(stream):
+        size = int.from_bytes(stream[offset + 4:offset + 8], "big")
+        chunks.append(stream[offset + 8:offset + 8 + size])
+        offset += 8 + size
+    return b"".join(chunks).decode("utf-8", "replace")

@@ -9,64 +9,16 @@ that writes it. Read-only: nothing here changes the host.
 
 from __future__ import annotations
 
-import grp
-import hashlib
 import os
-import pwd
-import stat
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ansible.module_utils.docker_socket import DockerSocket
+from ansible.module_utils.host_files import file_drift
 from ansible.module_utils.release_records import read_host
 
 APP_LABEL = "org.django-sentry-deploy.app"
 SETTINGS_LABEL = "org.django-sentry-deploy.settings"
-KINDS = {"directory": stat.S_ISDIR, "file": stat.S_ISREG}
-
-
-def _uid(owner: str) -> int:
-    return int(owner) if owner.isdigit() else pwd.getpwnam(owner).pw_uid
-
-
-def _gid(group: str) -> int:
-    return int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
-
-
-def _sha1(path: str) -> str:
-    # SHA-1: the checksum Ansible's copy and template modules compare, so the role computes it too.
-    digest = hashlib.sha1()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(65536), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def file_drift(expected: Mapping[str, Any]) -> str | None:
-    """How the file differs from what the deploy writes, or None when it does not."""
-    path, state = expected["path"], expected["state"]
-    try:
-        found = os.lstat(path)
-    except FileNotFoundError:
-        return None if state == "absent" else "missing"
-    if state == "absent":
-        return "present"
-    if not KINDS[state](found.st_mode):
-        return f"not a {state}"
-    differences = []
-    mode = expected.get("mode")
-    if mode and stat.S_IMODE(found.st_mode) != int(mode, 8):
-        differences.append(f"mode {stat.S_IMODE(found.st_mode):04o}, not {mode}")
-    owner = expected.get("owner")
-    if owner and found.st_uid != _uid(owner):
-        differences.append(f"owner {found.st_uid}, not {owner}")
-    group = expected.get("group")
-    if group and found.st_gid != _gid(group):
-        differences.append(f"group {found.st_gid}, not {group}")
-    checksum = expected.get("checksum")
-    if checksum and state == "file" and _sha1(path) != checksum:
-        differences.append("content differs")
-    return "; ".join(differences) or None
 
 
 def serving_drift(document: dict[str, Any] | None, serving: str, wanted: str) -> str | None:

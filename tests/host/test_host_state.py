@@ -5,18 +5,15 @@ Docker Engine API read over a real unix socket."""
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
 import os
-import socketserver
-import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from ansible.module_utils.docker_socket import DockerSocket, DockerSocketError
-from ansible.module_utils.host_state import SETTINGS_LABEL, file_drift, read_state
+from ansible.module_utils.host_files import file_drift
+from ansible.module_utils.host_state import SETTINGS_LABEL, read_state
 from ansible.module_utils.release_records import record_serving
 
 SERVING = "web-1.0-aa-c0"
@@ -188,45 +185,7 @@ def test_a_file_is_compared_by_kind_mode_owner_group_and_content(
     assert file_drift({"path": str(path), **expected}) == drift
 
 
-# --- The Docker Engine API over a real unix socket ------------------------------------
-
-
-class EngineHandler(http.server.BaseHTTPRequestHandler):
-    answers: ClassVar[dict[str, tuple[int, bytes]]] = {}
-    seen: ClassVar[list[str]] = []
-
-    def do_GET(self) -> None:
-        self.seen.append(self.path)
-        status, body = self.answers.get(self.path.split("?")[0], (404, b'{"message": "no"}'))
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-
-    def get_request(self) -> tuple[Any, Any]:
-        request, _ = super().get_request()
-        return request, ("local", 0)
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[tuple[str, type[EngineHandler]]]:
-    path = str(tmp_path / "docker.sock")
-    handler = type("Handler", (EngineHandler,), {"answers": {}, "seen": []})
-    server = UnixServer(path, handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield path, handler
-    server.shutdown()
-    server.server_close()
-
-
-def test_the_engine_is_read_over_its_socket(engine: tuple[str, type[EngineHandler]]) -> None:
+def test_the_engine_is_read_over_its_socket(engine: tuple[str, Any]) -> None:
     path, handler = engine
     handler.answers["/containers/web-proxy/json"] = (200, json.dumps({"State": {}}).encode())
     handler.answers["/images/registry.example:5000/acme/web:1.0/json"] = (200, b"{}")
@@ -237,7 +196,7 @@ def test_the_engine_is_read_over_its_socket(engine: tuple[str, type[EngineHandle
     assert docker.image("registry.example:5000/acme/web:1.0") == {}
     assert docker.containers("org.django-sentry-deploy.app=web") == [{"Names": ["/web-1"]}]
     assert "filters=%7B%22label%22%3A+%5B%22org.django-sentry-deploy.app%3Dweb%22%5D%7D" in \
-        handler.seen[-1]
+        handler.seen[-1][1]
 
 
 @pytest.mark.parametrize(("answer", "message"), [
@@ -245,7 +204,7 @@ def test_the_engine_is_read_over_its_socket(engine: tuple[str, type[EngineHandle
     ((200, b"<html>"), "answered no JSON to GET /networks/web"),
 ])
 def test_an_engine_that_errs_is_one_clear_line(
-    engine: tuple[str, type[EngineHandler]], answer: tuple[int, bytes], message: str
+    engine: tuple[str, Any], answer: tuple[int, bytes], message: str
 ) -> None:
     path, handler = engine
     handler.answers["/networks/web"] = answer

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from sentry_harness import ROOT
 
-MODULES = ["django_app_ready", "django_app_release", "django_app_release_info",
+MODULES = ["django_app_host_info", "django_app_proxy_listener", "django_app_ready",
+           "django_app_release", "django_app_release_info",
            "django_app_rollback_plan", "docker_archive_space", "docker_image_archive",
            "docker_image_archive_load", "sentry_alert", "sentry_alert_rules", "sentry_client_key",
            "sentry_client_key_info", "sentry_dsn_rotation", "sentry_event_info", "sentry_release",
