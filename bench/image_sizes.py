@@ -20,6 +20,8 @@ import secrets
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,16 +102,27 @@ def measure(name: str, found: dict, tag: str, work: Path) -> Sizes:
     return Sizes(name, base, size(tag) - size(base), saved_bytes(tag), zstd)
 
 
-def build_and_measure(name: str, project: Path, run: str, work: Path, **options: str) -> Sizes:
-    found = appimage.discover(project, role_bases(), **options)
-    tag = f"{IMAGE_REPO}/{name}:{run}"
+@contextmanager
+def built(found: dict, tag: str, context: Path) -> Iterator[None]:
+    """The image, built as the role builds it; afterwards every image the build made is
+    removed, whether it succeeded or not."""
     before = all_image_ids()
     output = ""
     try:
-        output = appimage.build_image(found, tag, work / "context" / name)
-        return measure(name, found, tag, work)
+        output = appimage.build_image(found, tag, context)
+        yield
+    except appimage.BuildError as error:
+        output = error.output
+        raise
     finally:
         remove(tag, made_by(output, before))
+
+
+def build_and_measure(name: str, project: Path, run: str, work: Path, **options: str) -> Sizes:
+    found = appimage.discover(project, role_bases(), **options)
+    tag = f"{IMAGE_REPO}/{name}:{run}"
+    with built(found, tag, work / "context" / name):
+        return measure(name, found, tag, work)
 
 
 def megabytes(count: int) -> str:

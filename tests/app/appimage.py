@@ -126,8 +126,9 @@ def build_image(
     ca = _local_ca_certs()
     if ca:
         args["BUILD_CA_CERTS"] = ca
+    # --force-rm: a failed step's container is removed too, not left holding its images.
     proc = subprocess.run(
-        ["docker", "build", "-f", "docker/Dockerfile", "-t", tag, "."]
+        ["docker", "build", "--force-rm", "-f", "docker/Dockerfile", "-t", tag, "."]
         + [f"--build-arg={name}={value}" for name, value in args.items()],
         cwd=built["dest"],
         env={**os.environ, "DOCKER_BUILDKIT": "0"},
@@ -137,8 +138,16 @@ def build_image(
         check=False,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"image build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise BuildError(proc.stdout, proc.stderr)
     return proc.stdout
+
+
+class BuildError(RuntimeError):
+    """A failed image build, with its whole output (the steps it made images for)."""
+
+    def __init__(self, output: str, errors: str) -> None:
+        super().__init__(f"image build failed:\n{output[-3000:]}\n{errors[-3000:]}")
+        self.output = output
 
 
 def _remove_stale_tags(keep: str) -> None:
