@@ -64,16 +64,19 @@ def image_exists(ref: str) -> bool:
     return bool(docker("image", "ls", "-q", ref, check=False))
 
 
-def discover(project_dir: Path) -> dict:
-    """What the role's django_project_info finds, for this base image only."""
-    base_id = docker("image", "inspect", "-f", "{{.Id}}", BASE_IMAGE)
+def discover(project_dir: Path, bases: list[dict[str, str]] | None = None, **options: str) -> dict:
+    """What the role's django_project_info finds, for this base image unless `bases` lists
+    others; `options` are the module's other options (settings_module, ...)."""
+    bases = bases or [{"image": BASE_IMAGE, "python": "3.11"}]
+    base_ids = [docker("image", "inspect", "-f", "{{.Id}}", base["image"]) for base in bases]
     return django_project.discover(
         {
             "project_dir": str(project_dir),
-            "bases": [{"image": BASE_IMAGE, "python": "3.11"}],
+            "bases": bases,
             "bundle_requirements": str(REPO / "runtime" / "requirements.txt"),
             "extra_paths": [str(REPO / path) for path in BUNDLE_FILES],
-            "extra_digest": base_id,
+            "extra_digest": ",".join(base_ids),
+            **options,
         },
         None,
         lambda *args, **kwargs: (1, "", ""),
@@ -101,9 +104,10 @@ def ensure_image(project_dir: Path = REPO / "app") -> str:
 
 def build_image(
     found: dict, tag: str, context: Path, extra_build_args: dict[str, str] | None = None
-) -> None:
+) -> str:
     """Build discovery's project as the role does: its context in `context`, then
-    docker/Dockerfile with discovery's build arguments (and `extra_build_args`)."""
+    docker/Dockerfile with discovery's build arguments (and `extra_build_args`); return
+    the build's output."""
     built = django_project.build_context(
         {
             "project_dir": found["project_dir"],
@@ -122,8 +126,9 @@ def build_image(
     ca = _local_ca_certs()
     if ca:
         args["BUILD_CA_CERTS"] = ca
+    # --force-rm: a failed step's container is removed too, not left holding its images.
     proc = subprocess.run(
-        ["docker", "build", "-f", "docker/Dockerfile", "-t", tag, "."]
+        ["docker", "build", "--force-rm", "-f", "docker/Dockerfile", "-t", tag, "."]
         + [f"--build-arg={name}={value}" for name, value in args.items()],
         cwd=built["dest"],
         env={**os.environ, "DOCKER_BUILDKIT": "0"},
@@ -133,7 +138,16 @@ def build_image(
         check=False,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"image build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise BuildError(proc.stdout, proc.stderr)
+    return proc.stdout
+
+
+class BuildError(RuntimeError):
+    """A failed image build, with its whole output (the steps it made images for)."""
+
+    def __init__(self, output: str, errors: str) -> None:
+        super().__init__(f"image build failed:\n{output[-3000:]}\n{errors[-3000:]}")
+        self.output = output
 
 
 def _remove_stale_tags(keep: str) -> None:
