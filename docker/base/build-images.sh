@@ -2,6 +2,9 @@
 # Make sure the local base images exist, without needing a registry:
 #   django-sentry-deploy/debian:{12,13}           Debian base (pulled slim image, or debootstrap)
 #   django-sentry-deploy/molecule-debian:{12,13}  Molecule platform (systemd, python3, sudo, SSH server)
+#   django-sentry-deploy/molecule-docker-debian:{12,13}
+#                                                 the same with the docker_engine role's packages
+#                                                 (engine not configured, not started)
 # and save the base images as tarballs for Docker-in-Docker test instances.
 # An image is rebuilt only when missing or when its recipe changed: each carries
 # a label with the hash of its recipe.
@@ -66,6 +69,29 @@ ensure_platform() {
   log "$image built in $((SECONDS - start))s ($(size_of "$image"))"
 }
 
+# Platform of the app scenarios: the packages are the docker_engine role's own (read from
+# its defaults and vars), so the recipe changes when the role's list does.
+ensure_docker_platform() {
+  local version=$1 base="$ns/molecule-debian:$1" image="$ns/molecule-docker-debian:$1" want packages
+  local context="$root/molecule/resources/platform-docker" python=python3
+  [ -x "$root/.venv/bin/python" ] && python=$root/.venv/bin/python
+  packages=$("$python" "$here/docker_engine_packages.py" "$version" | tr '\n' ' ')
+  want=$( (docker image inspect -f '{{.Id}}' "$base"; echo "$packages"; cat "$context"/*) | sha256sum | cut -c1-16)
+  if [ "$(recipe_of "$image")" = "$want" ]; then
+    log "$image is up to date"
+    return
+  fi
+  local start=$SECONDS
+  log "building $image ($packages)"
+  local out
+  if ! out=$(docker build --build-arg "BASE_IMAGE=$base" --build-arg "PACKAGES=$packages" \
+    --label "$label=$want" -t "$image" "$context" 2>&1); then
+    printf '%s\n' "$out" >&2
+    exit 1
+  fi
+  log "$image built in $((SECONDS - start))s ($(size_of "$image"))"
+}
+
 # Tarball of a base image, loaded into the Docker engines inside test instances.
 ensure_tarball() {
   local image="$ns/debian:$1" tar="$cache/debian-$1.tar" id
@@ -84,5 +110,6 @@ size_of() { docker image inspect -f '{{.Size}}' "$1" | awk '{printf "%.0f MB", $
 for pair in 12:bookworm 13:trixie; do
   ensure_base "${pair%%:*}" "${pair#*:}"
   ensure_platform "${pair%%:*}"
+  ensure_docker_platform "${pair%%:*}"
   ensure_tarball "${pair%%:*}"
 done
