@@ -1,28 +1,42 @@
 #!/usr/bin/env bash
 # Deploy benchmark of the django_app role (playbooks/deploy.yml, playbooks/rollback.yml) on
-# three Docker-in-Docker hosts started here. Prints one table; asserts nothing.
+# three Docker-in-Docker hosts started here, reached through `docker exec` (Ansible's docker
+# connection) and over SSH as production reaches its hosts. Prints one table, a column per
+# connection; asserts nothing.
 #
-#   bench/deploy.sh            (10-20 minutes; needs root or docker access, wrk, make setup)
+#   bench/deploy.sh [--connection docker|ssh|both]    (default both; 10-20 minutes per
+#                                                      connection; root or docker access,
+#                                                      wrk, make setup)
 #
-# Measures, in one run:
+# Measures, per connection, in one run:
 #   1. requests that fail under wrk (keep-alive, and Connection: close) on every host's
 #      proxy while a new release is deployed and while it is rolled back;
 #   2. the time of a cold deploy to one host and of the same command again (no-op);
-#   3. the time of a cold deploy to three hosts (default serial) against one host.
+#   3. the time of a cold deploy to three hosts (default serial) against one host;
+#   4. each host's switch, "container started -> traffic moved", and what a cold deploy
+#      ships to a host.
+# SSH as a user sets it up: a key pair made for the run in its temporary directory, an
+# unprivileged user deploy with passwordless sudo on each host (the playbooks become root),
+# the hosts' container addresses, pipelining, a control master per host (ControlPersist
+# 60 s, its socket in the temporary directory) and host keys accepted on first use into a
+# known_hosts there.
 # Everything it starts is named bench-deploy-* (containers, their volumes, the images on
-# the controller: bench-deploy/web*) and removed on exit. Per-run logs, with a per-task
-# profile of each playbook run, stay in .cache/bench-deploy/.
+# the controller: bench-deploy/web*) and removed on exit, with the SSH control masters and
+# the temporary directory. Per-run logs, with a per-task profile of each playbook run, stay
+# in .cache/bench-deploy/.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${VENV:-$root/.venv}
 logs=$root/.cache/bench-deploy
-inventory=$root/bench/deploy/inventory.yml
+docker_inventory=$root/bench/deploy/inventory.yml
 settings=$root/bench/deploy/vars.yml
 hosts=(bench-deploy-1 bench-deploy-2 bench-deploy-3)
 # The PostgreSQL server the hosts share (Debian's package, in a container of the same image).
 database=bench-deploy-db
 host_image=django-sentry-deploy/molecule-debian:12
+# The unprivileged user the SSH connection logs in as (root through sudo).
+ssh_user=deploy
 # Load per host and per connection mode: a few connections, each pausing between requests
 # (bench/deploy/paced.lua), because the hosts, the playbook and wrk share the machine's cores.
 wrk_connections=2
@@ -36,13 +50,44 @@ export ANSIBLE_CONFIG=$root/ansible.cfg
 export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
 export PROFILE_TASKS_TASK_OUTPUT_LIMIT=8
 
-declare -A port seconds changed status
+declare -A port address seconds changed status cold_left
+declare -A title=([docker]='docker exec' [ssh]=SSH)
+connections=(docker ssh)
+# The connection of the playbook runs under way.
+connection=docker
 wrk_pids=()
 standin_pid=""
 tmp=""
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+  sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"
+}
+
+parse_args() {
+  while (($#)); do
+    case $1 in
+      --connection)
+        [[ $# -ge 2 ]] || die "--connection needs docker, ssh or both"
+        set_connections "$2"
+        shift 2
+        ;;
+      --connection=*) set_connections "${1#*=}"; shift ;;
+      -h | --help) usage; exit 0 ;;
+      *) die "unknown argument $1 (usage: bench/deploy.sh [--connection docker|ssh|both])" ;;
+    esac
+  done
+}
+
+set_connections() {
+  case $1 in
+    docker | ssh) connections=("$1") ;;
+    both) connections=(docker ssh) ;;
+    *) die "--connection must be docker, ssh or both, not '$1'" ;;
+  esac
+}
 
 # --- Requirements ----------------------------------------------------------------------
 
@@ -58,6 +103,11 @@ require_tools() {
   [[ -x $venv/bin/ansible-playbook ]] || die "no $venv/bin/ansible-playbook: run make setup (or set VENV)"
   docker info >/dev/null 2>&1 || die "no Docker engine answers: run make setup"
   docker image inspect "$host_image" >/dev/null 2>&1 || die "image $host_image is missing: run make setup"
+  if [[ " ${connections[*]} " == *" ssh "* ]]; then
+    if ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then
+      die "ssh and ssh-keygen are required for --connection ssh: apt-get install -y openssh-client"
+    fi
+  fi
   for host in "${hosts[@]}" "$database"; do
     if docker container inspect "$host" >/dev/null 2>&1; then
       die "container $host exists (another bench run?); remove it with: docker rm -f $host"
@@ -70,7 +120,8 @@ require_tools() {
 cleanup() {
   local pid host
   for pid in "${wrk_pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-  [[ -n $standin_pid ]] && kill "$standin_pid" 2>/dev/null || true
+  if [[ -n $standin_pid ]]; then kill "$standin_pid" 2>/dev/null || true; fi
+  close_ssh
   for host in "${hosts[@]}"; do
     docker rm -f "$host" >/dev/null 2>&1 || true
     docker volume rm "$host-var-lib-docker" >/dev/null 2>&1 || true
@@ -97,6 +148,7 @@ start_hosts() {
       --publish 127.0.0.1::80 --label owner=bench-deploy \
       "$host_image" >/dev/null
     port[$host]=$(docker port "$host" 80/tcp | head -n1 | sed 's/.*://')
+    address[$host]=$(docker inspect --format '{{.NetworkSettings.IPAddress}}' "$host")
   done
   # systemd answers only once its bus is up: ask again, at most for a minute per host.
   for host in "${hosts[@]}"; do
@@ -177,14 +229,80 @@ images_left() {
   docker exec "$1" docker image ls -q | wc -l
 }
 
+# --- SSH, set up as on a server a user is given ---------------------------------------------
+
+# On each host, through docker exec as a cloud image's first boot would: the user deploy,
+# this run's public key as its only authorized key, passwordless sudo. On the controller:
+# the key pair, an empty known_hosts, and an inventory that holds the whole SSH set-up.
+setup_ssh() {
+  local host i
+  mkdir -m 700 "$tmp/ssh" "$tmp/ssh/control"
+  ssh-keygen -q -t ed25519 -N '' -C bench-deploy -f "$tmp/ssh/id_ed25519"
+  : >"$tmp/ssh/known_hosts"
+  for host in "${hosts[@]}"; do
+    docker exec -i -e SSH_USER="$ssh_user" "$host" sh -ec '
+      useradd --create-home --shell /bin/bash "$SSH_USER"
+      install -d -m 700 -o "$SSH_USER" -g "$SSH_USER" "/home/$SSH_USER/.ssh"
+      install -m 600 -o "$SSH_USER" -g "$SSH_USER" /dev/stdin "/home/$SSH_USER/.ssh/authorized_keys"
+      echo "$SSH_USER ALL=(ALL) NOPASSWD: ALL" >"/etc/sudoers.d/$SSH_USER"
+      chmod 440 "/etc/sudoers.d/$SSH_USER"
+      visudo -cqf "/etc/sudoers.d/$SSH_USER"
+    ' <"$tmp/ssh/id_ed25519.pub" >>"$tmp/ssh/setup.log" 2>&1 \
+      || die "could not set up the user $ssh_user on $host: $(cat "$tmp/ssh/setup.log")"
+    for ((i = 0; i < 60; i++)); do
+      timeout 2 bash -c "</dev/tcp/${address[$host]}/22" 2>/dev/null && break
+      sleep 1
+    done
+    ((i < 60)) || die "no SSH server answers on $host (${address[$host]}:22)"
+  done
+  write_ssh_inventory >"$tmp/ssh/inventory.yml"
+}
+
+write_ssh_inventory() {
+  local host
+  cat <<EOF
+# The bench hosts over SSH, written by bench/deploy.sh for one run.
+all:
+  vars:
+    ansible_connection: ansible.builtin.ssh
+    ansible_user: $ssh_user
+    ansible_ssh_private_key_file: $tmp/ssh/id_ed25519
+    ansible_ssh_pipelining: true
+    ansible_ssh_args: -o ControlMaster=auto -o ControlPersist=60s
+    ansible_control_path_dir: $tmp/ssh/control
+    ansible_ssh_host_key_checking: true
+    ansible_ssh_common_args: -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=$tmp/ssh/known_hosts
+  children:
+    docker_hosts:
+      children:
+        app_hosts:
+          hosts:
+EOF
+  for host in "${hosts[@]}"; do
+    printf '            %s:\n              ansible_host: %s\n' "$host" "${address[$host]}"
+  done
+}
+
+# Ends this run's SSH control masters, so the next playbook run connects from scratch.
+close_ssh() {
+  local socket
+  [[ -n $tmp && -d $tmp/ssh/control ]] || return 0
+  for socket in "$tmp/ssh/control"/*; do
+    [[ -S $socket ]] || continue
+    ssh -o ControlPath="$socket" -O exit bench-deploy >/dev/null 2>&1 || true
+  done
+}
+
 # --- Playbook runs ------------------------------------------------------------------------
 
-# run_playbook LABEL PLAYBOOK [ARGS...]: runs it (a path under the checkout), keeps its log,
-# records seconds, the sum of changed= over the recap and the exit code.
+# run_playbook LABEL PLAYBOOK [ARGS...]: runs it (a path under the checkout) over the current
+# connection, keeps its log, records seconds, the sum of changed= over the recap and the
+# exit code.
 run_playbook() {
-  local label=$1 playbook=$2 start rc=0
+  local label=$1 playbook=$2 start rc=0 inventory=$docker_inventory
   shift 2
-  log "$label"
+  [[ $connection == ssh ]] && inventory=$tmp/ssh/inventory.yml
+  log "$label (over ${title[$connection]})"
   start=$(date +%s.%N)
   timeout "$playbook_timeout" "$venv/bin/ansible-playbook" -i "$inventory" \
     -e @"$settings" -e @"$tmp/secrets.yml" -e django_app_archive_dir="$tmp/releases" \
@@ -192,6 +310,33 @@ run_playbook() {
   seconds[$label]=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
   changed[$label]=$(awk '/ : ok=/ { for (i = 1; i <= NF; i++) if ($i ~ /^changed=/) { sub("changed=", "", $i); n += $i } } END { print n + 0 }' "$logs/$label.log")
   status[$label]=$rc
+}
+
+# One round of measurements over the current connection; labels start with its name. Each
+# cold deploy starts without the hosts' images and without an open SSH connection.
+measure() {
+  local c=$connection host
+  run_playbook "$c-roundtrip1" bench/deploy/roundtrip.yml --limit "${hosts[0]}"
+  run_playbook "$c-roundtrip3" bench/deploy/roundtrip.yml
+
+  reset_host "${hosts[0]}"
+  close_ssh
+  cold_left[$c]=$(images_left "${hosts[0]}")
+  run_playbook "$c-cold1" playbooks/deploy.yml --limit "${hosts[0]}" -e django_app_version=bench1
+  run_playbook "$c-noop1" playbooks/deploy.yml --limit "${hosts[0]}" -e django_app_version=bench1
+
+  for host in "${hosts[@]}"; do reset_host "$host"; done
+  close_ssh
+  run_playbook "$c-cold3" playbooks/deploy.yml -e django_app_version=bench1
+  run_playbook "$c-noop3" playbooks/deploy.yml -e django_app_version=bench1
+
+  start_load "$c-redeploy"
+  run_playbook "$c-redeploy" playbooks/deploy.yml -e django_app_version=bench2
+  stop_load
+
+  start_load "$c-rollback"
+  run_playbook "$c-rollback" playbooks/rollback.yml
+  stop_load
 }
 
 # --- Load ---------------------------------------------------------------------------------
@@ -230,35 +375,61 @@ stop_load() {
   wrk_pids=()
 }
 
-# load_line LABEL MODE: requests, non-2xx/3xx and socket errors summed over the hosts.
-load_line() {
+# load_cell LABEL MODE: requests, non-2xx/3xx, socket errors (connect/read/write/timeout)
+# summed over the hosts, and the playbook's seconds.
+load_cell() {
   local label=$1 mode=$2
-  cat "$logs/$label"-*-"$mode".wrk | awk -v run="$label" -v mode="$mode" -v secs="${seconds[$label]}" -v rc="${status[$label]}" '
+  cat "$logs/$label"-*-"$mode".wrk | awk -v secs="${seconds[$label]}" -v rc="${status[$label]}" '
     / requests in / { requests += $1 }
     /Non-2xx or 3xx responses:/ { bad += $NF }
     /Socket errors:/ { gsub(",", ""); connect += $4; read += $6; write += $8; timeout += $10 }
-    END { printf "  %-10s %-11s %9d %12d %10d %6d %6d %8d %9s%s\n", run, mode, requests, bad,
-          connect, read, write, timeout, secs, (rc == 0 ? "" : "  (playbook failed, rc " rc ")") }'
+    END { printf "%7d %5d %3d/%d/%d/%-3d %6s%s", requests, bad, connect, read, write, timeout, secs,
+          (rc == 0 ? "" : " FAILED") }'
 }
 
 # --- Report -------------------------------------------------------------------------------
 
-# One timed run: seconds, changed, then seconds per play (prepare, each switch batch, marker).
-time_line() {
-  local label=$1 what=$2
-  printf '  %-36s %8s %8s   %s%s\n' "$what" "${seconds[$label]}" "${changed[$label]}" \
-    "$("$venv/bin/python" "$root/bench/deploy/phases.py" "$logs/$label.log")" \
-    "$([[ ${status[$label]} -eq 0 ]] || echo "  (failed, rc ${status[$label]}: $logs/$label.log)")"
+# row WHAT CELL...: a line of the side-by-side table, one cell per connection.
+row() {
+  local what=$1 cell
+  shift
+  printf '  %-42s' "$what"
+  for cell in "$@"; do printf ' %24s' "$cell"; done
+  printf '\n'
+}
+
+# each FUNCTION SUFFIX: FUNCTION's cell for every connection measured, label c-SUFFIX.
+each() {
+  local fn=$1 suffix=$2 c cells=()
+  for c in "${connections[@]}"; do cells+=("$("$fn" "$c-$suffix" "$c")"); done
+  printf '%s\n' "${cells[@]}"
+}
+
+table_row() {
+  local what=$1 fn=$2 suffix=$3 cells
+  mapfile -t cells < <(each "$fn" "$suffix")
+  row "$what" "${cells[@]}"
+}
+
+# Seconds and changed of one timed run.
+timed() {
+  printf '%s s (%s)%s' "${seconds[$1]}" "${changed[$1]}" "$([[ ${status[$1]} -eq 0 ]] || echo ' FAILED')"
 }
 
 # Seconds per module run, from the ten pings of bench/deploy/roundtrip.yml.
 per_module() {
-  awk -v s="${seconds[$1]}" 'BEGIN { printf "%.2f", s / 10 }'
+  awk -v s="${seconds[$1]}" 'BEGIN { printf "%.2f s", s / 10 }'
 }
 
 ratio() {
   awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'
 }
+
+noop_ratio() { ratio "${seconds[${2}-noop1]}" "${seconds[${2}-cold1]}"; }
+hosts_ratio() { ratio "${seconds[${2}-cold3]}" "${seconds[${2}-cold1]}"; }
+switches() { "$venv/bin/python" "$root/bench/deploy/phases.py" --switch "$logs/$1.log"; }
+shipped() { "$venv/bin/python" "$root/bench/deploy/phases.py" --shipped "$logs/$1.log"; }
+images() { printf '%s images' "${cold_left[$2]}"; }
 
 # The tasks that reported a change (what keeps a no-op run from being one).
 changed_tasks() {
@@ -278,56 +449,90 @@ profile() {
 }
 
 report() {
-  local cold_left=$1 load_start=$2
+  local load_start=$1 c label run mode cells
   printf '\nDeploy benchmark: django_app on %d Docker-in-Docker hosts (Debian 12, docker.io), %s\n' \
     "${#hosts[@]}" "$(date -u +'%Y-%m-%d %H:%M UTC')"
   printf 'Machine: %s cores, load average %s at the start, %s at the end; shared with other\n' \
     "$(nproc)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
-  printf '  runs, and the three hosts share its cores: numbers are noisy.\n'
-  printf 'Hosts provisioned once (docker_engine, in parallel): %ss. One module run (ping, become)\n' "${seconds[provision]}"
-  printf '  costs %ss on one host, %ss on three at once (whole playbook / 10, start-up included).\n' \
-    "$(per_module roundtrip1)" "$(per_module roundtrip3)"
-  printf 'Cold: the host runs its engine but holds no image (%s left after the reset), no app\n' "$cold_left"
-  printf '  container, network, volume or /opt/web; the controller already holds both images and\n'
-  printf '  their exported archive (a warm-up deploy built them: %ss), so a cold deploy ships,\n' "${seconds[warmup]}"
-  printf '  loads, configures, migrates and switches, but does not build.\n\n'
+  printf '  runs, and the three hosts share its cores: numbers are noisy. The connections were\n'
+  printf '  measured one after the other, in the order of the columns.\n'
+  printf 'Hosts provisioned once (docker_engine, in parallel, over %s): %ss. The controller holds\n' \
+    "${title[${connections[0]}]}" "${seconds[provision]}"
+  printf '  both releases'"'"' images and their exported archive before any measured run (warm-up\n'
+  printf '  deploys built them: %ss and %ss), so a cold deploy ships, loads, configures, migrates\n' \
+    "${seconds[warmup2]}" "${seconds[warmup1]}"
+  printf '  and switches, but does not build. Cold: the host runs its engine but holds no image,\n'
+  printf '  app container, network, volume or /opt/web, and no SSH connection is open.\n'
+  printf '  SSH: user %s with sudo, key made for the run, pipelining, ControlPersist=60s.\n\n' "$ssh_user"
 
-  printf '  %-36s %8s %8s   %s\n' 'deploy (playbooks/deploy.yml)' seconds changed 'seconds per play'
-  time_line cold1 'cold, 1 host'
-  time_line noop1 'same command again, 1 host (no-op)'
-  printf '  %-36s %8s   (target <= 0.15)\n' 'no-op / cold, 1 host' "$(ratio "${seconds[noop1]}" "${seconds[cold1]}")"
-  time_line cold3 'cold, 3 hosts (serial 1)'
-  time_line noop3 'same command again, 3 hosts (no-op)'
-  printf '  %-36s %8s   (target <= 1.5)\n' 'cold 3 hosts / cold 1 host' "$(ratio "${seconds[cold3]}" "${seconds[cold1]}")"
+  cells=()
+  for c in "${connections[@]}"; do cells+=("${title[$c]}"); done
+  row 'deploy (playbooks/deploy.yml)' "${cells[@]}"
+  table_row 'one module run (ping, become), 1 host' per_module roundtrip1
+  table_row 'one module run, 3 hosts at once' per_module roundtrip3
+  table_row 'images left on the host after the reset' images cold1
+  table_row 'cold, 1 host: seconds (changed)' timed cold1
+  table_row 'same command again, 1 host (no-op)' timed noop1
+  table_row 'no-op / cold, 1 host (aim <= 0.15)' noop_ratio ratio
+  table_row 'cold, 3 hosts (serial 1)' timed cold3
+  table_row 'same command again, 3 hosts (no-op)' timed noop3
+  table_row 'cold 3 hosts / cold 1 host (aim <= 1.5)' hosts_ratio ratio
+  row 'container started -> traffic moved, s:'
+  table_row '  cold, 1 host' switches cold1
+  table_row '  cold, 3 hosts (hosts 1 / 2 / 3)' switches cold3
+  table_row '  redeploy under load' switches redeploy
+  table_row '  rollback under load' switches rollback
+  table_row 'shipped to each host, cold 1 host' shipped cold1
+  table_row 'shipped to each host, cold 3 hosts' shipped cold3
+
+  printf '\n  seconds per play (prepare = validate, images, .env, proxy, migrations on every host at\n'
+  printf '  once; switch = one serial batch; marker = the Sentry release record):\n'
+  for c in "${connections[@]}"; do
+    for run in cold1 noop1 cold3 noop3 redeploy rollback; do
+      label=$c-$run
+      printf '    %-16s %s%s\n' "$label" "$("$venv/bin/python" "$root/bench/deploy/phases.py" "$logs/$label.log")" \
+        "$([[ ${status[$label]} -eq 0 ]] || echo "  (failed, rc ${status[$label]}: $logs/$label.log)")"
+    done
+  done
 
   printf '\n  Requests during a switch on all %d hosts: wrk -t1 -c%d per host and mode, %d ms pause between\n' \
     "${#hosts[@]}" "$wrk_connections" "$wrk_pause_ms"
   printf '  the requests of a connection, GET /version on 127.0.0.1:<host port 80>, from 2 s before the\n'
   printf '  playbook to 2 s after it; sums over the hosts. wrk counts a keep-alive connection the server\n'
   printf '  closes while it is idle as a read error; with Connection: close every error is a lost request.\n'
-  printf '  %-10s %-11s %9s %12s %10s %6s %6s %8s %9s\n' run connections requests non-2xx/3xx \
-    'sock:conn' read write timeout playbook
-  load_line redeploy keepalive
-  load_line redeploy close
-  load_line rollback keepalive
-  load_line rollback close
-  printf '  (redeploy: -e django_app_version=bench2 over bench1, image built on the controller;\n'
-  printf '   rollback: playbooks/rollback.yml back to bench1)\n'
-  printf '  (seconds per play: prepare = validate, images, .env, proxy, migrations on every host at\n'
-  printf '   once; switch = one serial batch; marker = the Sentry release record)\n'
+  printf '  Each cell: requests, non-2xx/3xx, socket errors connect/read/write/timeout, playbook seconds.\n'
+  cells=()
+  for c in "${connections[@]}"; do cells+=("${title[$c]}"); done
+  printf '  %-20s' run
+  for c in "${cells[@]}"; do printf ' %-34s' "$c"; done
+  printf '\n'
+  for run in redeploy rollback; do
+    for mode in keepalive close; do
+      printf '  %-20s' "$run $mode"
+      for c in "${connections[@]}"; do printf ' %-34s' "$(load_cell "$c-$run" "$mode")"; done
+      printf '\n'
+    done
+  done
+  printf '  (redeploy: -e django_app_version=bench2 over bench1; rollback: playbooks/rollback.yml\n'
+  printf '   back to bench1)\n'
 
-  changed_tasks noop1
-  changed_tasks noop3
-  profile cold1
-  profile noop1
-  profile cold3
+  for c in "${connections[@]}"; do
+    changed_tasks "$c-noop1"
+    changed_tasks "$c-noop3"
+  done
+  for c in "${connections[@]}"; do
+    profile "$c-cold1"
+    profile "$c-noop1"
+    profile "$c-cold3"
+  done
   printf '\nLogs: %s\n' "$logs"
 }
 
 # --- Main ---------------------------------------------------------------------------------
 
 main() {
-  local host cold_left load_start
+  local load_start
+  parse_args "$@"
   load_start=$(cut -d' ' -f1-3 /proc/loadavg)
   require_wrk
   require_tools
@@ -343,33 +548,22 @@ main() {
   start_database
   start_standin
   write_secrets
+  [[ " ${connections[*]} " == *" ssh "* ]] && setup_ssh
+
+  connection=${connections[0]}
   run_playbook provision playbooks/docker_host.yml
   [[ ${status[provision]} -eq 0 ]] || die "provisioning failed: $logs/provision.log"
-  run_playbook roundtrip1 bench/deploy/roundtrip.yml --limit "${hosts[0]}"
-  run_playbook roundtrip3 bench/deploy/roundtrip.yml
+  # Builds and exports both releases once, so no measured deploy builds.
+  run_playbook warmup2 playbooks/deploy.yml --limit "${hosts[0]}" -e django_app_version=bench2
+  [[ ${status[warmup2]} -eq 0 ]] || die "the warm-up deploy failed: $logs/warmup2.log"
+  run_playbook warmup1 playbooks/deploy.yml --limit "${hosts[0]}" -e django_app_version=bench1
+  [[ ${status[warmup1]} -eq 0 ]] || die "the warm-up deploy failed: $logs/warmup1.log"
 
-  # Builds and exports the images once, so every measured deploy finds them on the controller.
-  run_playbook warmup playbooks/deploy.yml --limit "${hosts[0]}" -e django_app_version=bench1
-  [[ ${status[warmup]} -eq 0 ]] || die "the warm-up deploy failed: $logs/warmup.log"
+  for connection in "${connections[@]}"; do
+    measure
+  done
 
-  reset_host "${hosts[0]}"
-  cold_left=$(images_left "${hosts[0]}")
-  run_playbook cold1 playbooks/deploy.yml --limit "${hosts[0]}" -e django_app_version=bench1
-  run_playbook noop1 playbooks/deploy.yml --limit "${hosts[0]}" -e django_app_version=bench1
-
-  for host in "${hosts[@]}"; do reset_host "$host"; done
-  run_playbook cold3 playbooks/deploy.yml -e django_app_version=bench1
-  run_playbook noop3 playbooks/deploy.yml -e django_app_version=bench1
-
-  start_load redeploy
-  run_playbook redeploy playbooks/deploy.yml -e django_app_version=bench2
-  stop_load
-
-  start_load rollback
-  run_playbook rollback playbooks/rollback.yml
-  stop_load
-
-  report "$cold_left" "$load_start"
+  report "$load_start"
 }
 
 main "$@"
