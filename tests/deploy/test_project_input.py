@@ -160,7 +160,8 @@ def refused(tmp_path: Path, project: Path) -> Iterator[Callable[[str, str], str]
 
     yield run
     for name in names:
-        shutil.rmtree(ROOT / ".cache" / "build" / name, ignore_errors=True)
+        for context in (ROOT / ".cache" / "build").glob(f"{name}-*"):
+            shutil.rmtree(context) if context.is_dir() else context.unlink()
         (ROOT / ".cache" / "build" / f"{name}.log").unlink(missing_ok=True)
 
 
